@@ -1,0 +1,43 @@
+"""Settings, read from the environment and from `.env` in the working directory."""
+
+from pydantic import {% if cookiecutter.database == 'postgresql' %}Field, {% endif %}field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+DRIVER = "{{ 'postgresql+asyncpg' if cookiecutter.database == 'postgresql' else 'sqlite+aiosqlite' }}"
+
+
+class Settings(BaseSettings):
+    """Every setting is an environment variable of the same name in upper case."""
+
+    # Never echo a value back in a validation error: DATABASE_URL may hold a password.
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", hide_input_in_errors=True)
+{%- if cookiecutter.database == "postgresql" %}
+
+    database_url: str = "postgresql+asyncpg://postgres:postgres@localhost:5432/{{ cookiecutter.package_name }}"
+{%- else %}
+
+    database_url: str = "sqlite+aiosqlite:///./{{ cookiecutter.package_name }}.db"
+{%- endif %}
+    database_echo: bool = False
+{%- if cookiecutter.database == "postgresql" %}
+    database_pool_size: int = Field(default=5, ge=1)
+    database_max_overflow: int = Field(default=5, ge=0)
+    database_pool_timeout: float = Field(default=10.0, gt=0)
+{%- endif %}
+
+    @field_validator("database_url")
+    @classmethod
+    def check_database_url(cls, value: str) -> str:
+        """Fail at start-up, not at the first request, on a URL the engine cannot use."""
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError("DATABASE_URL is not a valid SQLAlchemy URL") from None
+        if url.drivername != DRIVER:
+            raise ValueError(f"DATABASE_URL must use the {DRIVER} driver (got {url.drivername!r})")
+        return value
+
+
+settings = Settings()

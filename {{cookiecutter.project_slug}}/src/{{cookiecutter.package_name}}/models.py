@@ -1,0 +1,72 @@
+"""Database tables, as SQLAlchemy ORM models."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime, Dialect, ForeignKey, String, Text, TypeDecorator, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .database import Base
+
+__all__ = ["Base", "Item", "User"]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A datetime stored and returned in UTC, with its time zone, on every database.
+
+    SQLite keeps no time zone, so without this its rows would come back naive.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Timestamped:
+    """Creation and last-update times, computed per row when it is written.
+
+    The Python-side default means the value is known without a round trip after a
+    flush; the server default covers rows written outside the application.
+    """
+
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), default=utc_now, server_default=func.now()
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), default=utc_now, onupdate=utc_now, server_default=func.now()
+    )
+
+
+class User(Timestamped, Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True, index=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+    # lazy="raise": an implicit load would block the event loop, so forgetting to
+    # eager-load fails loudly instead. The database deletes a user's items.
+    items: Mapped[list["Item"]] = relationship(
+        back_populates="owner", order_by="Item.id", lazy="raise", passive_deletes=True
+    )
+
+
+class Item(Timestamped, Base):
+    __tablename__ = "items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+    owner: Mapped[User] = relationship(back_populates="items", lazy="raise")

@@ -1,0 +1,76 @@
+"""Users: create, read, list, update and delete."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, status
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.interfaces import ORMOption
+
+from ..database import DbSession
+from ..models import User
+from ..schemas import Page, UserCreate, UserRead, UserUpdate, UserWithItems
+
+router = APIRouter(prefix="/users", tags=["users"])
+
+
+async def get_user_or_404(session: DbSession, user_id: int, *options: ORMOption) -> User:
+    user = await session.get(User, user_id, options=options)
+    if user is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"User {user_id} not found")
+    return user
+
+
+async def flush_unique_email(session: DbSession, email: str) -> None:
+    """Write pending changes now, so a taken email is answered 409 rather than 500."""
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, f"A user with email {email!r} already exists"
+        ) from None
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_user(body: UserCreate, session: DbSession) -> UserRead:
+    user = User(**body.model_dump())
+    session.add(user)
+    await flush_unique_email(session, user.email)
+    return UserRead.model_validate(user)
+
+
+@router.get("")
+async def list_users(
+    session: DbSession,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    after: Annotated[int | None, Query(ge=0, description="next_cursor of a previous page")] = None,
+) -> Page[UserWithItems]:
+    """List users by id with their items; keyset pagination stays fast on deep pages."""
+    query = select(User).options(selectinload(User.items)).order_by(User.id).limit(limit + 1)
+    if after is not None:
+        query = query.where(User.id > after)
+    return Page[UserWithItems].of((await session.scalars(query)).all(), limit)
+
+
+@router.get("/{user_id}")
+async def get_user(user_id: int, session: DbSession) -> UserWithItems:
+    user = await get_user_or_404(session, user_id, selectinload(User.items))
+    return UserWithItems.model_validate(user)
+
+
+@router.patch("/{user_id}")
+async def update_user(user_id: int, body: UserUpdate, session: DbSession) -> UserRead:
+    user = await get_user_or_404(session, user_id)
+    for field, value in body.model_dump(exclude_unset=True).items():
+        setattr(user, field, value)
+    await flush_unique_email(session, user.email)
+    return UserRead.model_validate(user)
+
+
+@router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_user(user_id: int, session: DbSession) -> None:
+    """Delete a user; the database deletes the user's items with it."""
+    deleted = await session.scalar(delete(User).where(User.id == user_id).returning(User.id))
+    if deleted is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"User {user_id} not found")

@@ -1,0 +1,99 @@
+"""Fixtures: one schema per test run, one rolled-back transaction per test."""
+
+{% if cookiecutter.database == "postgresql" -%}
+import os
+{% endif -%}
+from collections.abc import AsyncIterator
+{%- if cookiecutter.database == "sqlite" %}
+from pathlib import Path
+{%- endif %}
+
+import pytest
+from httpx import ASGITransport, AsyncClient
+{%- if cookiecutter.database == "postgresql" %}
+from sqlalchemy import make_url, text
+{%- endif %}
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+{%- if cookiecutter.database == "postgresql" %}
+    create_async_engine,
+{%- endif %}
+)
+
+from {{ cookiecutter.package_name }} import models
+from {{ cookiecutter.package_name }}.database import create_engine, get_db
+from {{ cookiecutter.package_name }}.main import create_app
+{%- if cookiecutter.database == "postgresql" %}
+
+TEST_DATABASE_URL = os.environ.get(
+    "TEST_DATABASE_URL",
+    "postgresql+asyncpg://postgres:postgres@localhost:5432/{{ cookiecutter.package_name }}_test",
+)
+
+
+async def create_database_if_missing(url: str) -> None:
+    """Create the test database, so that a fresh server needs no manual set-up."""
+    target = make_url(url)
+    admin = create_async_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            found = await conn.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
+            )
+            if not found:
+                await conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        await admin.dispose()
+
+
+@pytest.fixture(scope="session")
+async def engine() -> AsyncIterator[AsyncEngine]:
+    await create_database_if_missing(TEST_DATABASE_URL)
+    engine = create_engine(TEST_DATABASE_URL)
+{%- else %}
+
+
+@pytest.fixture(scope="session")
+async def engine(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[AsyncEngine]:
+    path: Path = tmp_path_factory.mktemp("db") / "test.db"
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+{%- endif %}
+    async with engine.begin() as conn:
+        await conn.run_sync(models.Base.metadata.drop_all)
+        await conn.run_sync(models.Base.metadata.create_all)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection inside a transaction that is rolled back when the test ends."""
+    async with engine.connect() as conn:
+        transaction = await conn.begin()
+        yield conn
+        await transaction.rollback()
+
+
+@pytest.fixture
+def sessions(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
+    """Sessions whose commits become savepoints inside the test's transaction."""
+    return async_sessionmaker(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+
+
+@pytest.fixture
+async def client(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncClient]:
+    async def get_test_db() -> AsyncIterator[AsyncSession]:
+        async with sessions() as session, session.begin():
+            yield session
+
+    app = create_app()
+    app.dependency_overrides[get_db] = get_test_db
+    # Unhandled errors become 500 responses, as a real server would answer them.
+    transport = ASGITransport(app=app, raise_app_exceptions=False)
+    async with AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
