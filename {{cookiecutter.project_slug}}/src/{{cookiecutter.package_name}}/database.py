@@ -23,7 +23,7 @@ class Base(DeclarativeBase):
     """Base class of every model.
 
     The naming convention gives every index and constraint a stable name, so that
-    migrations can refer to them and error messages say which one was violated.
+    schema changes can refer to them and error messages say which one was violated.
     """
 
     metadata = MetaData(
@@ -95,7 +95,7 @@ DbSession = Annotated[AsyncSession, Depends(get_db, scope="function")]
 
 
 async def init_models() -> None:
-    """Create missing tables at start-up; this project has no migrations."""
+    """Create missing tables at start-up; existing tables are never altered."""
     async with engine.begin() as conn:
         await conn.run_sync(Base.metadata.create_all)
 {%- endif %}

@@ -15,10 +15,14 @@ def utc_now() -> datetime:
 
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """A datetime stored and returned in UTC, with its time zone, on every database.
+{%- if cookiecutter.database == "sqlite" %}
+    """A datetime stored and returned in UTC, with its time zone.
 
     SQLite keeps no time zone, so without this its rows would come back naive.
     """
+{%- else %}
+    """A datetime stored and returned in UTC, whatever the server's TimeZone setting."""
+{%- endif %}
 
     impl = DateTime(timezone=True)
     cache_ok = True

@@ -1,0 +1,78 @@
+"""What each combination renders: valid files, no Jinja left, no trace of other choices."""
+
+import ast
+import re
+import tomllib
+from collections.abc import Callable
+
+import pytest
+import yaml
+
+from .baking import Combination, Project, each_combination
+
+# Words that must not appear in a project that did not choose their option.
+FOREIGN = {
+    "sqlite": re.compile(r"asyncpg|postgres", re.IGNORECASE),
+    "postgresql": re.compile(r"sqlite", re.IGNORECASE),
+}
+ALEMBIC_WORDS = re.compile(r"alembic|migration", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("combination", each_combination())
+def test_no_template_markup_survives(
+    project: Callable[[Combination], Project], combination: Combination
+) -> None:
+    baked = project(combination)
+    leftovers = [
+        str(path.relative_to(baked.path))
+        for path in baked.files()
+        if re.search(r"\{\{|\{%|\{#|cookiecutter", path.read_text())
+    ]
+    assert leftovers == []
+
+
+@pytest.mark.parametrize("combination", each_combination())
+def test_every_file_parses(
+    project: Callable[[Combination], Project], combination: Combination
+) -> None:
+    baked = project(combination)
+    for path in baked.files():
+        text = path.read_text()
+        if path.suffix == ".py":
+            ast.parse(text, filename=str(path))
+        elif path.suffix == ".toml":
+            tomllib.loads(text)
+        elif path.suffix in {".yml", ".yaml"}:
+            yaml.safe_load(text)
+
+
+@pytest.mark.parametrize("combination", each_combination())
+def test_nothing_of_the_other_choices_remains(
+    project: Callable[[Combination], Project], combination: Combination
+) -> None:
+    baked = project(combination)
+    names = {str(path.relative_to(baked.path)) for path in baked.files()}
+    foreign = FOREIGN[combination.database]
+    traces = [name for name in names if foreign.search(baked.path.joinpath(name).read_text())]
+    if not combination.use_alembic:
+        traces += [name for name in names if ALEMBIC_WORDS.search(name)]
+        traces += [
+            name for name in names if ALEMBIC_WORDS.search(baked.path.joinpath(name).read_text())
+        ]
+    assert traces == []
+    dependencies = tomllib.loads((baked.path / "pyproject.toml").read_text())["project"][
+        "dependencies"
+    ]
+    driver = "asyncpg" if combination.database == "postgresql" else "aiosqlite"
+    assert any(dep.startswith(driver) for dep in dependencies)
+    assert any(dep.startswith("alembic") for dep in dependencies) == combination.use_alembic
+
+
+def test_defaults_give_a_sqlite_project_without_alembic(cookies: object) -> None:
+    result = cookies.bake()  # type: ignore[attr-defined]
+
+    assert result.exit_code == 0, result.exception
+    assert result.project_path.name == "my-service"
+    package = result.project_path / "src" / "my_service"
+    assert "sqlite+aiosqlite" in (package / "config.py").read_text()
+    assert not (result.project_path / "alembic.ini").exists()
