@@ -10,7 +10,7 @@ OPTIONS = json.loads(
 )
 
 # Paths, relative to the generated project, that belong to one choice only.
-ONLY_WITH_ALEMBIC: list[str] = []
+ONLY_WITH_ALEMBIC = ["alembic.ini", "migrations", "tests/test_migrations.py"]
 ONLY_WITH_POSTGRESQL: list[str] = []
 
 

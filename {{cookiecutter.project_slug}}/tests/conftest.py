@@ -1,17 +1,26 @@
-"""Fixtures: one schema per test run, one rolled-back transaction per test."""
+"""Fixtures: one schema per test run{% if cookiecutter.use_alembic %}, built by the migrations{% endif %}; one rolled-back transaction per test."""
 
 {% if cookiecutter.database == "postgresql" -%}
 import os
 {% endif -%}
 from collections.abc import AsyncIterator
-{%- if cookiecutter.database == "sqlite" %}
+{%- if cookiecutter.database == "sqlite" or cookiecutter.use_alembic %}
 from pathlib import Path
 {%- endif %}
 
 import pytest
+{%- if cookiecutter.use_alembic %}
+from alembic import command
+from alembic.config import Config
+{%- endif %}
 from httpx import ASGITransport, AsyncClient
 {%- if cookiecutter.database == "postgresql" %}
 from sqlalchemy import make_url, text
+{%- elif cookiecutter.use_alembic %}
+from sqlalchemy import text
+{%- endif %}
+{%- if cookiecutter.use_alembic %}
+from sqlalchemy.engine import Connection
 {%- endif %}
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -26,7 +35,19 @@ from sqlalchemy.ext.asyncio import (
 from {{ cookiecutter.package_name }} import models
 from {{ cookiecutter.package_name }}.database import create_engine, get_db
 from {{ cookiecutter.package_name }}.main import create_app
+{%- if cookiecutter.use_alembic %}
+
+ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
+
+
+def alembic_config(connection: Connection) -> Config:
+    """Alembic's configuration, migrating over `connection` (env.py cannot start a loop here)."""
+    config = Config(ALEMBIC_INI)
+    config.attributes["connection"] = connection
+    return config
+{%- endif %}
 {%- if cookiecutter.database == "postgresql" %}
+
 
 TEST_DATABASE_URL = os.environ.get(
     "TEST_DATABASE_URL",
@@ -63,7 +84,13 @@ async def engine(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Asyn
 {%- endif %}
     async with engine.begin() as conn:
         await conn.run_sync(models.Base.metadata.drop_all)
+{%- if cookiecutter.use_alembic %}
+        await conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    async with engine.begin() as conn:
+        await conn.run_sync(lambda sync_conn: command.upgrade(alembic_config(sync_conn), "head"))
+{%- else %}
         await conn.run_sync(models.Base.metadata.create_all)
+{%- endif %}
     yield engine
     await engine.dispose()
 
