@@ -35,6 +35,13 @@ from sqlalchemy.ext.asyncio import (
 from {{ cookiecutter.package_name }} import models
 from {{ cookiecutter.package_name }}.database import create_engine, get_db
 from {{ cookiecutter.package_name }}.main import create_app
+{%- if cookiecutter.database == "postgresql" %}
+
+TEST_DATABASE_URL = os.environ.get(
+    "TEST_DATABASE_URL",
+    "postgresql+asyncpg://postgres:postgres@localhost:5432/{{ cookiecutter.package_name }}_test",
+)
+{%- endif %}
 {%- if cookiecutter.use_alembic %}
 
 ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
@@ -47,12 +54,6 @@ def alembic_config(connection: Connection) -> Config:
     return config
 {%- endif %}
 {%- if cookiecutter.database == "postgresql" %}
-
-
-TEST_DATABASE_URL = os.environ.get(
-    "TEST_DATABASE_URL",
-    "postgresql+asyncpg://postgres:postgres@localhost:5432/{{ cookiecutter.package_name }}_test",
-)
 
 
 async def create_database_if_missing(url: str) -> None:

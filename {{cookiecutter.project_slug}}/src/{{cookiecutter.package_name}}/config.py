@@ -1,6 +1,8 @@
 """Settings, read from the environment and from `.env` in the working directory."""
 
-from pydantic import {% if cookiecutter.database == 'postgresql' %}Field, {% endif %}field_validator
+from typing import Literal
+
+from pydantic import {% if cookiecutter.database == 'postgresql' %}Field, {% endif %}ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -26,6 +28,7 @@ class Settings(BaseSettings):
     database_max_overflow: int = Field(default=5, ge=0)
     database_pool_timeout: float = Field(default=10.0, gt=0)
 {%- endif %}
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
     @field_validator("database_url")
     @classmethod
@@ -34,10 +37,22 @@ class Settings(BaseSettings):
         try:
             url = make_url(value)
         except ArgumentError:
-            raise ValueError("DATABASE_URL is not a valid SQLAlchemy URL") from None
+            raise ValueError("not a valid SQLAlchemy URL") from None
         if url.drivername != DRIVER:
-            raise ValueError(f"DATABASE_URL must use the {DRIVER} driver (got {url.drivername!r})")
+            raise ValueError(f"must use the {DRIVER} driver, not {url.drivername!r}")
         return value
 
 
-settings = Settings()
+def load_settings() -> Settings:
+    """Read the settings, or stop the process with one line naming each bad variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, error['loc'])).upper()}: {error['msg'].removeprefix('Value error, ')}"
+            for error in exc.errors()
+        )
+        raise SystemExit(f"Invalid settings: {problems}") from None
+
+
+settings = load_settings()

@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated{% if cookiecutter.database == "sqlite" %}, Any{% endif %}
 
 from fastapi import Depends
-from sqlalchemy import MetaData{% if cookiecutter.database == "sqlite" %}, event{% endif %}
+from sqlalchemy import MetaData{% if cookiecutter.database == "sqlite" %}, event{% elif not cookiecutter.use_alembic %}, text{% endif %}
 {%- if cookiecutter.database == "sqlite" %}
 from sqlalchemy.engine import Connection
 {%- endif %}
@@ -97,5 +97,10 @@ DbSession = Annotated[AsyncSession, Depends(get_db, scope="function")]
 async def init_models() -> None:
     """Create missing tables at start-up; existing tables are never altered."""
     async with engine.begin() as conn:
+{%- if cookiecutter.database == "postgresql" %}
+        # Workers starting together would race to create the same tables; the lock,
+        # held until this transaction ends, lets one create them and the rest find them.
+        await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('init_models'))"))
+{%- endif %}
         await conn.run_sync(Base.metadata.create_all)
 {%- endif %}

@@ -3,10 +3,19 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from .config import settings
 from .database import engine{% if not cookiecutter.use_alembic %}, init_models{% endif %}
-from .routes import items, users
+from .logs import configure_logging, logger
+from .middleware import RequestLogMiddleware
+from .routes import health, items, users
+
+# What a database that is down, restarting or out of connections raises.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeoutError, OSError)
 
 
 @asynccontextmanager
@@ -21,8 +30,23 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     await engine.dispose()
 
 
+async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """Answer 503, which clients and load balancers retry, instead of a 500 with a traceback."""
+    logger.error("database unavailable: %s: %s", type(exc).__name__, exc)
+    return JSONResponse(
+        {"detail": "Database unavailable"},
+        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        headers={"Retry-After": "5"},
+    )
+
+
 def create_app() -> FastAPI:
+    configure_logging(settings.log_level)
     app = FastAPI(title="{{ cookiecutter.project_name }}", version="0.1.0", lifespan=lifespan)
+    for error in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(error, database_unavailable)
+    app.add_middleware(RequestLogMiddleware)
+    app.include_router(health.router)
     app.include_router(users.router)
     app.include_router(items.router)
     return app

@@ -1,0 +1,21 @@
+"""Health checks for orchestrators: liveness never touches the database, readiness does."""
+
+from fastapi import APIRouter
+from sqlalchemy import text
+
+from ..database import DbSession
+
+router = APIRouter(prefix="/health", tags=["health"])
+
+
+@router.get("/live")
+async def live() -> dict[str, str]:
+    """The process answers: restarting it would not help."""
+    return {"status": "ok"}
+
+
+@router.get("/ready", responses={503: {"description": "The database cannot be reached"}})
+async def ready(session: DbSession) -> dict[str, str]:
+    """The database answers; when it does not, the app's error handler answers 503."""
+    await session.execute(text("SELECT 1"))
+    return {"status": "ready"}
