@@ -1,4 +1,8 @@
-"""Remove what the chosen options do not use, so no trace of the other choices remains."""
+"""Remove the files of options that were not chosen, so no trace of them remains.
+
+Differences between the databases are small and live inside the files (Jinja
+conditionals); only Alembic brings files of its own.
+"""
 
 import json
 import shutil
@@ -6,19 +10,17 @@ import sys
 from pathlib import Path
 
 OPTIONS = json.loads(
-    {{ {"database": cookiecutter.database, "use_alembic": cookiecutter.use_alembic} | tojson | tojson }}
+    {{ {"use_alembic": cookiecutter.use_alembic} | tojson | tojson }}
 )
 
-# Paths, relative to the generated project, that belong to one choice only.
 ONLY_WITH_ALEMBIC = ["alembic.ini", "migrations", "tests/test_migrations.py"]
-ONLY_WITH_POSTGRESQL: list[str] = []
 
 
 def remove(relative: str) -> None:
     path = Path.cwd() / relative
     if path.is_dir():
         shutil.rmtree(path)
-    elif path.exists():
+    elif path.is_file():
         path.unlink()
     else:
         sys.exit(f"ERROR: the template has no {relative}; update hooks/post_gen_project.py")
@@ -27,9 +29,6 @@ def remove(relative: str) -> None:
 def main() -> None:
     if not OPTIONS["use_alembic"]:
         for relative in ONLY_WITH_ALEMBIC:
-            remove(relative)
-    if OPTIONS["database"] != "postgresql":
-        for relative in ONLY_WITH_POSTGRESQL:
             remove(relative)
 
 
