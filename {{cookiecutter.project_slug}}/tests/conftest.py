@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from {{ cookiecutter.package_name }} import models
-from {{ cookiecutter.package_name }}.database import create_engine, get_db
+from {{ cookiecutter.package_name }}.database import create_engine, get_db, get_read_db
 from {{ cookiecutter.package_name }}.main import create_app
 {%- if cookiecutter.database == "postgresql" %}
 
@@ -121,6 +121,7 @@ async def client(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[As
 
     app = create_app()
     app.dependency_overrides[get_db] = get_test_db
+    app.dependency_overrides[get_read_db] = get_test_db
     # Unhandled errors become 500 responses, as a real server would answer them.
     transport = ASGITransport(app=app, raise_app_exceptions=False)
     async with AsyncClient(transport=transport, base_url="http://test") as client:

@@ -10,17 +10,19 @@ from pathlib import Path
 {%- endif %}
 
 import pytest
+from fastapi import Request
 from httpx import ASGITransport, AsyncClient
 {%- if cookiecutter.database == "postgresql" %}
 from sqlalchemy import make_url
 {%- endif %}
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 {% if cookiecutter.database == "sqlite" -%}
 from {{ cookiecutter.package_name }} import models
 {% endif -%}
-from {{ cookiecutter.package_name }}.database import create_engine, get_db
-from {{ cookiecutter.package_name }}.main import create_app
+from {{ cookiecutter.package_name }}.database import create_engine, get_db, get_read_db
+from {{ cookiecutter.package_name }}.main import create_app, database_unavailable
 {%- if cookiecutter.database == "postgresql" %}
 
 from .conftest import TEST_DATABASE_URL
@@ -107,6 +109,13 @@ async def test_requests_are_logged_with_id_and_duration(
     assert getattr(record, "request_id", None) == "req-42"
 
 
+async def test_a_database_error_that_is_no_outage_stays_a_500() -> None:
+    error = IntegrityError("INSERT INTO users ...", {}, Exception("duplicate key"))
+
+    with pytest.raises(IntegrityError):
+        await database_unavailable(Request({"type": "http", "headers": []}), error)
+
+
 async def test_outage_answers_503_and_recovers_without_restart(
 {%- if cookiecutter.database == "postgresql" %}
     caplog: pytest.LogCaptureFixture,
@@ -132,6 +141,7 @@ async def test_outage_answers_503_and_recovers_without_restart(
 
     app = create_app()
     app.dependency_overrides[get_db] = get_outage_db
+    app.dependency_overrides[get_read_db] = get_outage_db
     logger = logging.getLogger("{{ cookiecutter.package_name }}")
     logger.addHandler(caplog.handler)
     transport = ASGITransport(app=app, raise_app_exceptions=False)

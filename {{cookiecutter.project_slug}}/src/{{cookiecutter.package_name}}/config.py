@@ -24,9 +24,10 @@ class Settings(BaseSettings):
 {%- endif %}
     database_echo: bool = False
 {%- if cookiecutter.database == "postgresql" %}
-    database_pool_size: int = Field(default=5, ge=1)
-    database_max_overflow: int = Field(default=5, ge=0)
+    database_pool_size: int = Field(default=10, ge=1)
+    database_max_overflow: int = Field(default=0, ge=0)
     database_pool_timeout: float = Field(default=10.0, gt=0)
+    database_pool_pre_ping: bool = False
 {%- endif %}
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 

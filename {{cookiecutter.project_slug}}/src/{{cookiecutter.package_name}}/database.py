@@ -46,9 +46,7 @@ def create_engine(url: str) -> AsyncEngine:
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
         pool_timeout=settings.database_pool_timeout,
-        # A connection killed by a server restart or an idle timeout is replaced,
-        # not handed to a request; the cost is one round trip per checkout.
-        pool_pre_ping=True,
+        pool_pre_ping=settings.database_pool_pre_ping,
     )
 {%- else %}
     engine = create_async_engine(url, echo=settings.database_echo)
@@ -80,6 +78,13 @@ def _begin_sqlite(connection: Connection) -> None:
 
 engine = create_engine(settings.database_url)
 SessionLocal = async_sessionmaker(engine, expire_on_commit=False)
+{%- if cookiecutter.database == "postgresql" %}
+# Reads need no transaction: under READ COMMITTED each statement takes its own snapshot
+# anyway, and autocommit saves a read its BEGIN and COMMIT round trips.
+ReadSessionLocal = async_sessionmaker(
+    engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+)
+{%- endif %}
 
 
 async def get_db() -> AsyncIterator[AsyncSession]:
@@ -88,9 +93,22 @@ async def get_db() -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def get_read_db() -> AsyncIterator[AsyncSession]:
+{%- if cookiecutter.database == "postgresql" %}
+    """Yield a session for routes that only read, outside any transaction."""
+    async with ReadSessionLocal() as session:
+{%- else %}
+    """Yield a session for routes that only read; SQLite's read transactions cost no I/O."""
+    async with SessionLocal() as session:
+{%- endif %}
+        yield session
+
+
 # scope="function" commits before the response is sent, so a failed commit can never
-# follow a 2xx answer (by default FastAPI runs this teardown after responding).
+# follow a 2xx answer (by default FastAPI runs this teardown after responding), and
+# gives the connection back to the pool before the response is written.
 DbSession = Annotated[AsyncSession, Depends(get_db, scope="function")]
+ReadSession = Annotated[AsyncSession, Depends(get_read_db, scope="function")]
 {%- if not cookiecutter.use_alembic %}
 
 

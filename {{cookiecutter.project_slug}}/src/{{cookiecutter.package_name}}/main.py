@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from .config import settings
@@ -14,8 +14,9 @@ from .logs import configure_logging, logger
 from .middleware import RequestLogMiddleware
 from .routes import health, items, users
 
-# What a database that is down, restarting or out of connections raises.
-DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeoutError, OSError)
+# What a database that is down, restarting or out of connections raises: the driver's
+# errors (only those about the connection, see below), the pool's, and the socket's.
+DATABASE_UNAVAILABLE = (DBAPIError, PoolTimeoutError, OSError)
 
 
 @asynccontextmanager
@@ -32,6 +33,10 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
 
 async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
     """Answer 503, which clients and load balancers retry, instead of a 500 with a traceback."""
+    if isinstance(exc, DBAPIError) and not (
+        exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
+    ):
+        raise exc  # a bug, not an outage: the server answers 500
     logger.error("database unavailable: %s: %s", type(exc).__name__, exc)
     return JSONResponse(
         {"detail": "Database unavailable"},

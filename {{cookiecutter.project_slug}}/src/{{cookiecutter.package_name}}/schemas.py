@@ -1,8 +1,7 @@
 """Request and response bodies, validated by Pydantic."""
 
-from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated, Any, Generic, Self, TypeVar
+from typing import Annotated, Generic, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
@@ -76,15 +75,10 @@ class UserWithItems(UserRead):
 
 
 class Page(BaseModel, Generic[T]):
-    """One page of a list; pass `next_cursor` as `after` to get the next one."""
+    """One page of a list; pass `next_cursor` as `after` to get the next one.
+
+    Routes fetch one row more than the page holds: if it comes, more follow.
+    """
 
     items: list[T]
     next_cursor: int | None
-
-    @classmethod
-    def of(cls, rows: Sequence[Any], limit: int) -> Self:
-        """Build a page from up to `limit + 1` rows ordered by id; an extra row means more follow."""
-        next_cursor = rows[limit - 1].id if len(rows) > limit else None
-        return cls.model_validate(
-            {"items": rows[:limit], "next_cursor": next_cursor}, from_attributes=True
-        )

@@ -1,28 +1,30 @@
 """Users: create, read, list, update and delete."""
 
-from typing import Annotated
+from collections import defaultdict
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, status
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.interfaces import ORMOption
 
-from ..database import DbSession
-from ..models import User
+from ..database import DbSession, ReadSession
+from ..models import Item, User
 from ..schemas import Page, UserCreate, UserRead, UserUpdate, UserWithItems
 
 router = APIRouter(prefix="/users", tags=["users"])
 
 
-async def get_user_or_404(session: DbSession, user_id: int, *options: ORMOption) -> User:
+async def get_user_or_404(session: AsyncSession, user_id: int, *options: ORMOption) -> User:
     user = await session.get(User, user_id, options=options)
     if user is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"User {user_id} not found")
     return user
 
 
-async def flush_unique_email(session: DbSession, email: str) -> None:
+async def flush_unique_email(session: AsyncSession, email: str) -> None:
     """Write pending changes now, so a taken email is answered 409 rather than 500."""
     try:
         await session.flush()
@@ -42,19 +44,35 @@ async def create_user(body: UserCreate, session: DbSession) -> UserRead:
 
 @router.get("")
 async def list_users(
-    session: DbSession,
+    session: ReadSession,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     after: Annotated[int | None, Query(ge=0, description="next_cursor of a previous page")] = None,
 ) -> Page[UserWithItems]:
-    """List users by id with their items; keyset pagination stays fast on deep pages."""
-    query = select(User).options(selectinload(User.items)).order_by(User.id).limit(limit + 1)
+    """List users by id with their items; keyset pagination stays fast on deep pages.
+
+    Core rows rather than ORM objects: a read-only page gains nothing from the identity
+    map, and building 50 users with their items as ORM objects costs twice the CPU.
+    """
+    query = select(User.__table__).order_by(User.id).limit(limit + 1)
     if after is not None:
         query = query.where(User.id > after)
-    return Page[UserWithItems].of((await session.scalars(query)).all(), limit)
+    users = (await session.execute(query)).all()
+    shown = users[:limit]
+    items: defaultdict[int, list[Any]] = defaultdict(list)
+    if shown:
+        owned = select(Item.__table__).where(Item.owner_id.in_([user.id for user in shown]))
+        for item in await session.execute(owned.order_by(Item.id)):
+            items[item.owner_id].append(item)
+    return Page[UserWithItems].model_validate(
+        {
+            "items": [{**user._mapping, "items": items[user.id]} for user in shown],
+            "next_cursor": shown[-1].id if len(users) > limit else None,
+        }
+    )
 
 
 @router.get("/{user_id}")
-async def get_user(user_id: int, session: DbSession) -> UserWithItems:
+async def get_user(user_id: int, session: ReadSession) -> UserWithItems:
     user = await get_user_or_404(session, user_id, selectinload(User.items))
     return UserWithItems.model_validate(user)
 
