@@ -285,11 +285,19 @@ def test_dockerfile_runs_unprivileged_and_health_checked(
     assert "/health/live" in healthcheck
     assert "urllib" in healthcheck  # slim images have no curl
     (cmd,) = by_name["CMD"]
-    assert yaml.safe_load(cmd) == [
+    serve = [
         "uvicorn", f"{PACKAGE}.main:app", "--host", "0.0.0.0", "--port", "8000",
         "--no-access-log",
     ]  # fmt: skip
-    assert any("WEB_CONCURRENCY=" in args for args in by_name["ENV"])
+    if combination.database == "postgresql":
+        # One worker per CPU unless WEB_CONCURRENCY is set.
+        assert yaml.safe_load(cmd) == [
+            "sh", "-c",
+            f'exec {" ".join(serve)} --workers "${{WEB_CONCURRENCY:-$(nproc)}}"',
+        ]  # fmt: skip
+    else:
+        assert yaml.safe_load(cmd) == serve
+        assert any("WEB_CONCURRENCY=1" in args for args in by_name["ENV"])
 
 
 @pytest.mark.parametrize("combination", each_combination())

@@ -3,11 +3,11 @@
 from typing import Any
 
 from httpx import AsyncClient
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Session
 
-from {{ cookiecutter.package_name }}.models import User
+from {{ cookiecutter.package_name }}.models import Item, User
 
 from .test_users import create_user
 
@@ -50,10 +50,14 @@ async def test_listing_users_costs_the_same_statements_for_1_or_20(
     """N+1 guard: the list with items is one SELECT for users and one for their items."""
 
     async def add_users(start: int, stop: int) -> None:
-        for n in range(start, stop):
-            user_id = await create_user(client, f"user{n}@example.com", f"User {n}")
-            for title in ("first", "second"):
-                await client.post(f"/users/{user_id}/items", json={"title": title})
+        users = await connection.execute(
+            insert(User).returning(User.id),
+            [{"email": f"user{n}@example.com", "name": f"User {n}"} for n in range(start, stop)],
+        )
+        await connection.execute(
+            insert(Item),
+            [{"owner_id": user_id, "title": title} for user_id in users.scalars() for title in "ab"],
+        )
 
     async def list_statements() -> list[str]:
         statements: list[str] = []
