@@ -56,7 +56,11 @@ async def test_listing_users_costs_the_same_statements_for_1_or_20(
         )
         await connection.execute(
             insert(Item),
-            [{"owner_id": user_id, "title": title} for user_id in users.scalars() for title in "ab"],
+            [
+                {"owner_id": user_id, "title": title}
+                for user_id in users.scalars()
+                for title in "ab"
+            ],
         )
 
     async def list_statements() -> list[str]:
