@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 {%- if cookiecutter.database == "sqlite" or cookiecutter.use_alembic %}
 from pathlib import Path
 {%- endif %}
+from typing import Protocol
 
 import pytest
 {%- if cookiecutter.use_alembic %}
@@ -14,11 +15,7 @@ from alembic import command
 from alembic.config import Config
 {%- endif %}
 from httpx import ASGITransport, AsyncClient
-{%- if cookiecutter.database == "postgresql" %}
-from sqlalchemy import make_url, text
-{%- elif cookiecutter.use_alembic %}
-from sqlalchemy import text
-{%- endif %}
+from sqlalchemy import insert{% if cookiecutter.database == "postgresql" %}, make_url{% endif %}{% if cookiecutter.database == "postgresql" or cookiecutter.use_alembic %}, text{% endif %}
 {%- if cookiecutter.use_alembic %}
 from sqlalchemy.engine import Connection
 {%- endif %}
@@ -103,6 +100,36 @@ async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
         transaction = await conn.begin()
         yield conn
         await transaction.rollback()
+
+
+class AddUser(Protocol):
+    async def __call__(self, email: str = ..., name: str = ...) -> int: ...
+
+
+class AddItem(Protocol):
+    async def __call__(self, owner_id: int, title: str = ...) -> int: ...
+
+
+@pytest.fixture
+def add_user(connection: AsyncConnection) -> AddUser:
+    """Insert a user straight into the test's transaction: set-up need not go through HTTP."""
+
+    async def add(email: str = "ada@example.com", name: str = "Ada") -> int:
+        query = insert(models.User).values(email=email, name=name).returning(models.User.id)
+        return (await connection.execute(query)).scalar_one()
+
+    return add
+
+
+@pytest.fixture
+def add_item(connection: AsyncConnection) -> AddItem:
+    """Insert an item straight into the test's transaction."""
+
+    async def add(owner_id: int, title: str = "Write tests") -> int:
+        query = insert(models.Item).values(owner_id=owner_id, title=title).returning(models.Item.id)
+        return (await connection.execute(query)).scalar_one()
+
+    return add
 
 
 @pytest.fixture

@@ -2,18 +2,11 @@
 
 from httpx import AsyncClient
 
-from .test_users import create_user
+from .conftest import AddItem, AddUser
 
 
-async def create_item(client: AsyncClient, user_id: int, title: str = "Write tests") -> int:
-    response = await client.post(f"/users/{user_id}/items", json={"title": title})
-    assert response.status_code == 201, response.text
-    item_id: int = response.json()["id"]
-    return item_id
-
-
-async def test_create_and_get_item(client: AsyncClient) -> None:
-    user_id = await create_user(client)
+async def test_create_and_get_item(client: AsyncClient, add_user: AddUser) -> None:
+    user_id = await add_user()
 
     created = await client.post(
         f"/users/{user_id}/items", json={"title": "Write tests", "description": "All of them"}
@@ -35,8 +28,8 @@ async def test_item_for_missing_user_is_not_found(client: AsyncClient) -> None:
     assert (await client.get("/users/999999/items")).status_code == 404
 
 
-async def test_invalid_item_bodies_are_rejected(client: AsyncClient) -> None:
-    user_id = await create_user(client)
+async def test_invalid_item_bodies_are_rejected(client: AsyncClient, add_user: AddUser) -> None:
+    user_id = await add_user()
 
     for body in [{}, {"title": ""}, {"title": "x" * 201}, {"title": "Ok", "owner_id": 2}]:
         response = await client.post(f"/users/{user_id}/items", json=body)
@@ -45,11 +38,13 @@ async def test_invalid_item_bodies_are_rejected(client: AsyncClient) -> None:
     assert (await client.get(f"/users/{user_id}/items")).json()["items"] == []
 
 
-async def test_list_items_pages_by_cursor(client: AsyncClient) -> None:
-    user_id = await create_user(client)
-    other = await create_user(client, "bob@example.com", "Bob")
-    ids = [await create_item(client, user_id, f"Item {n}") for n in range(3)]
-    await create_item(client, other, "Not Ada's")
+async def test_list_items_pages_by_cursor(
+    client: AsyncClient, add_user: AddUser, add_item: AddItem
+) -> None:
+    user_id = await add_user()
+    other = await add_user("bob@example.com", "Bob")
+    ids = [await add_item(user_id, f"Item {n}") for n in range(3)]
+    await add_item(other, "Not Ada's")
 
     first = (await client.get(f"/users/{user_id}/items", params={"limit": 2})).json()
     rest = (
@@ -61,8 +56,8 @@ async def test_list_items_pages_by_cursor(client: AsyncClient) -> None:
     assert rest["next_cursor"] is None
 
 
-async def test_update_item(client: AsyncClient) -> None:
-    item_id = await create_item(client, await create_user(client))
+async def test_update_item(client: AsyncClient, add_user: AddUser, add_item: AddItem) -> None:
+    item_id = await add_item(await add_user())
 
     response = await client.patch(f"/items/{item_id}", json={"description": "Now with detail"})
 
@@ -71,8 +66,10 @@ async def test_update_item(client: AsyncClient) -> None:
     assert response.json()["description"] == "Now with detail"
 
 
-async def test_update_item_rejects_null_title(client: AsyncClient) -> None:
-    item_id = await create_item(client, await create_user(client))
+async def test_update_item_rejects_null_title(
+    client: AsyncClient, add_user: AddUser, add_item: AddItem
+) -> None:
+    item_id = await add_item(await add_user())
 
     response = await client.patch(f"/items/{item_id}", json={"title": None})
 
@@ -80,8 +77,8 @@ async def test_update_item_rejects_null_title(client: AsyncClient) -> None:
     assert (await client.get(f"/items/{item_id}")).json()["title"] == "Write tests"
 
 
-async def test_delete_item(client: AsyncClient) -> None:
-    item_id = await create_item(client, await create_user(client))
+async def test_delete_item(client: AsyncClient, add_user: AddUser, add_item: AddItem) -> None:
+    item_id = await add_item(await add_user())
 
     assert (await client.delete(f"/items/{item_id}")).status_code == 204
     assert (await client.get(f"/items/{item_id}")).status_code == 404

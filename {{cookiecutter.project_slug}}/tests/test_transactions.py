@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from {{ cookiecutter.package_name }}.models import Item, User
 
-from .test_users import create_user
+from .conftest import AddUser
 
 
 async def count_users(connection: AsyncConnection) -> int:
@@ -32,9 +32,11 @@ async def test_a_failed_commit_is_never_answered_2xx(
     assert await count_users(connection) == 0
 
 
-async def test_a_failed_request_keeps_none_of_its_writes(client: AsyncClient) -> None:
-    await create_user(client, "ada@example.com", "Ada")
-    bob = await create_user(client, "bob@example.com", "Bob")
+async def test_a_failed_request_keeps_none_of_its_writes(
+    client: AsyncClient, add_user: AddUser
+) -> None:
+    await add_user("ada@example.com", "Ada")
+    bob = await add_user("bob@example.com", "Bob")
 
     response = await client.patch(
         f"/users/{bob}", json={"name": "Robert", "email": "ada@example.com"}

@@ -2,14 +2,7 @@
 
 from httpx import AsyncClient
 
-
-async def create_user(
-    client: AsyncClient, email: str = "ada@example.com", name: str = "Ada"
-) -> int:
-    response = await client.post("/users", json={"email": email, "name": name})
-    assert response.status_code == 201, response.text
-    user_id: int = response.json()["id"]
-    return user_id
+from .conftest import AddItem, AddUser
 
 
 async def test_create_user_returns_it(client: AsyncClient) -> None:
@@ -22,8 +15,10 @@ async def test_create_user_returns_it(client: AsyncClient) -> None:
     assert body["created_at"] <= body["updated_at"]
 
 
-async def test_taken_email_is_a_conflict_and_keeps_the_first_user(client: AsyncClient) -> None:
-    user_id = await create_user(client)
+async def test_taken_email_is_a_conflict_and_keeps_the_first_user(
+    client: AsyncClient, add_user: AddUser
+) -> None:
+    user_id = await add_user()
 
     response = await client.post("/users", json={"email": "ada@example.com", "name": "Other"})
 
@@ -55,9 +50,11 @@ async def test_malformed_json_is_rejected(client: AsyncClient) -> None:
     assert response.status_code == 422
 
 
-async def test_get_user_includes_items(client: AsyncClient) -> None:
-    user_id = await create_user(client)
-    await client.post(f"/users/{user_id}/items", json={"title": "First"})
+async def test_get_user_includes_items(
+    client: AsyncClient, add_user: AddUser, add_item: AddItem
+) -> None:
+    user_id = await add_user()
+    await add_item(user_id, "First")
 
     response = await client.get(f"/users/{user_id}")
 
@@ -75,8 +72,8 @@ async def test_missing_user_is_not_found(client: AsyncClient) -> None:
         assert response.json() == {"detail": "User 999999 not found"}
 
 
-async def test_list_users_pages_by_cursor(client: AsyncClient) -> None:
-    ids = [await create_user(client, f"user{n}@example.com", f"User {n}") for n in range(5)]
+async def test_list_users_pages_by_cursor(client: AsyncClient, add_user: AddUser) -> None:
+    ids = [await add_user(f"user{n}@example.com", f"User {n}") for n in range(5)]
 
     first = (await client.get("/users", params={"limit": 2})).json()
     second = (await client.get("/users", params={"limit": 2, "after": first["next_cursor"]})).json()
@@ -94,8 +91,10 @@ async def test_page_size_is_bounded(client: AsyncClient) -> None:
     assert (await client.get("/users", params={"after": -1})).status_code == 422
 
 
-async def test_update_user_changes_only_given_fields(client: AsyncClient) -> None:
-    user_id = await create_user(client)
+async def test_update_user_changes_only_given_fields(
+    client: AsyncClient, add_user: AddUser
+) -> None:
+    user_id = await add_user()
 
     response = await client.patch(f"/users/{user_id}", json={"name": "Ada Lovelace"})
 
@@ -106,9 +105,11 @@ async def test_update_user_changes_only_given_fields(client: AsyncClient) -> Non
     assert body["updated_at"] > body["created_at"]
 
 
-async def test_update_to_a_taken_email_is_a_conflict(client: AsyncClient) -> None:
-    await create_user(client, "ada@example.com")
-    other = await create_user(client, "bob@example.com", "Bob")
+async def test_update_to_a_taken_email_is_a_conflict(
+    client: AsyncClient, add_user: AddUser
+) -> None:
+    await add_user("ada@example.com")
+    other = await add_user("bob@example.com", "Bob")
 
     response = await client.patch(f"/users/{other}", json={"email": "ada@example.com"})
 
@@ -116,8 +117,10 @@ async def test_update_to_a_taken_email_is_a_conflict(client: AsyncClient) -> Non
     assert (await client.get(f"/users/{other}")).json()["email"] == "bob@example.com"
 
 
-async def test_update_rejects_nulls_and_unknown_fields(client: AsyncClient) -> None:
-    user_id = await create_user(client)
+async def test_update_rejects_nulls_and_unknown_fields(
+    client: AsyncClient, add_user: AddUser
+) -> None:
+    user_id = await add_user()
 
     null = await client.patch(f"/users/{user_id}", json={"name": None})
     unknown = await client.patch(f"/users/{user_id}", json={"nickname": "A"})
@@ -128,12 +131,14 @@ async def test_update_rejects_nulls_and_unknown_fields(client: AsyncClient) -> N
     assert (await client.get(f"/users/{user_id}")).json()["name"] == "Ada"
 
 
-async def test_delete_user_deletes_their_items(client: AsyncClient) -> None:
-    user_id = await create_user(client)
-    item = (await client.post(f"/users/{user_id}/items", json={"title": "Mine"})).json()
+async def test_delete_user_deletes_their_items(
+    client: AsyncClient, add_user: AddUser, add_item: AddItem
+) -> None:
+    user_id = await add_user()
+    item_id = await add_item(user_id, "Mine")
 
     response = await client.delete(f"/users/{user_id}")
 
     assert response.status_code == 204
     assert (await client.get(f"/users/{user_id}")).status_code == 404
-    assert (await client.get(f"/items/{item['id']}")).status_code == 404
+    assert (await client.get(f"/items/{item_id}")).status_code == 404

@@ -37,7 +37,9 @@ async def database_unavailable(request: Request, exc: Exception) -> JSONResponse
         exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
     ):
         raise exc  # a bug, not an outage: the server answers 500
-    logger.error("database unavailable: %s: %s", type(exc).__name__, exc)
+    # The driver's own message only: SQLAlchemy's would add the statement's parameters.
+    reason = exc.orig if isinstance(exc, DBAPIError) else exc
+    logger.error("database unavailable: %s: %s", type(reason).__name__, reason)
     return JSONResponse(
         {"detail": "Database unavailable"},
         status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
