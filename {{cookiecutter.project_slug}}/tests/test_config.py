@@ -1,8 +1,10 @@
 """Bad settings stop the service at start-up with one clear line that reveals no secret."""
 
+from pathlib import Path
+
 import pytest
 
-from {{ cookiecutter.package_name }}.config import load_settings
+from {{ cookiecutter.package_name }}.config import Settings, load_settings
 
 SECRET = "s3cret-Pa55word"  # noqa: S105
 
@@ -47,3 +49,20 @@ def test_every_bad_variable_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "DATABASE_ECHO: " in str(stopped.value)
     assert "LOG_LEVEL: " in str(stopped.value)
     assert "\n" not in str(stopped.value)
+
+
+def test_env_example_lists_every_setting() -> None:
+    example = Path(__file__).resolve().parent.parent / ".env.example"
+    names = {line.split("=", 1)[0] for line in example.read_text().splitlines() if "=" in line}
+
+    assert names == {name.upper() for name in Settings.model_fields}
+
+
+def test_env_example_holds_valid_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    example = Path(__file__).resolve().parent.parent / ".env.example"
+    for line in example.read_text().splitlines():
+        name, _, value = line.partition("=")
+        if name:
+            monkeypatch.setenv(name, value)
+
+    load_settings()
