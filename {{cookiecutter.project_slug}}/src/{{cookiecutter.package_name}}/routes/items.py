@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..database import DbSession, ReadSession
 from ..models import Item, User
 from ..schemas import ItemCreate, ItemRead, ItemUpdate, Page
+from .users import user_not_found
 
 router = APIRouter(tags=["items"])
 
@@ -19,10 +20,6 @@ async def get_item_or_404(session: AsyncSession, item_id: int) -> Item:
     if item is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"Item {item_id} not found")
     return item
-
-
-def user_not_found(user_id: int) -> HTTPException:
-    return HTTPException(status.HTTP_404_NOT_FOUND, f"User {user_id} not found")
 
 
 @router.post("/users/{user_id}/items", status_code=status.HTTP_201_CREATED)

@@ -7,8 +7,6 @@ from fastapi import APIRouter, HTTPException, Query, status
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.interfaces import ORMOption
 
 from ..database import DbSession, ReadSession
 from ..models import Item, User
@@ -17,11 +15,25 @@ from ..schemas import Page, UserCreate, UserRead, UserUpdate, UserWithItems
 router = APIRouter(prefix="/users", tags=["users"])
 
 
-async def get_user_or_404(session: AsyncSession, user_id: int, *options: ORMOption) -> User:
-    user = await session.get(User, user_id, options=options)
+def user_not_found(user_id: int) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, f"User {user_id} not found")
+
+
+async def get_user_or_404(session: AsyncSession, user_id: int) -> User:
+    user = await session.get(User, user_id)
     if user is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"User {user_id} not found")
+        raise user_not_found(user_id)
     return user
+
+
+async def items_by_owner(session: AsyncSession, owner_ids: list[int]) -> dict[int, list[Any]]:
+    """The items of each owner, in one query whatever the number of owners."""
+    items: defaultdict[int, list[Any]] = defaultdict(list)
+    if owner_ids:
+        query = select(Item.__table__).where(Item.owner_id.in_(owner_ids)).order_by(Item.id)
+        for item in await session.execute(query):
+            items[item.owner_id].append(item)
+    return items
 
 
 async def flush_unique_email(session: AsyncSession, email: str) -> None:
@@ -50,19 +62,15 @@ async def list_users(
 ) -> Page[UserWithItems]:
     """List users by id with their items; keyset pagination stays fast on deep pages.
 
-    Core rows rather than ORM objects: a read-only page gains nothing from the identity
-    map, and building 50 users with their items as ORM objects costs twice the CPU.
+    Reads use Core rows, not ORM objects: a read gains nothing from the identity map, and
+    building 50 users with their items as ORM objects costs twice the CPU.
     """
     query = select(User.__table__).order_by(User.id).limit(limit + 1)
     if after is not None:
         query = query.where(User.id > after)
     users = (await session.execute(query)).all()
     shown = users[:limit]
-    items: defaultdict[int, list[Any]] = defaultdict(list)
-    if shown:
-        owned = select(Item.__table__).where(Item.owner_id.in_([user.id for user in shown]))
-        for item in await session.execute(owned.order_by(Item.id)):
-            items[item.owner_id].append(item)
+    items = await items_by_owner(session, [user.id for user in shown])
     return Page[UserWithItems].model_validate(
         {
             "items": [{**user._mapping, "items": items[user.id]} for user in shown],
@@ -73,8 +81,12 @@ async def list_users(
 
 @router.get("/{user_id}")
 async def get_user(user_id: int, session: ReadSession) -> UserWithItems:
-    user = await get_user_or_404(session, user_id, selectinload(User.items))
-    return UserWithItems.model_validate(user)
+    query = select(User.__table__).where(User.id == user_id)
+    user = (await session.execute(query)).first()
+    if user is None:
+        raise user_not_found(user_id)
+    items = await items_by_owner(session, [user_id])
+    return UserWithItems.model_validate({**user._mapping, "items": items[user_id]})
 
 
 @router.patch("/{user_id}")
@@ -91,4 +103,4 @@ async def delete_user(user_id: int, session: DbSession) -> None:
     """Delete a user; the database deletes the user's items with it."""
     deleted = await session.scalar(delete(User).where(User.id == user_id).returning(User.id))
     if deleted is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"User {user_id} not found")
+        raise user_not_found(user_id)
