@@ -242,10 +242,9 @@ async def create_item(request: Request) -> Response:
     body = await body_of(request, ITEM_FIELDS, partial=False)
     description = body.get("description", "")
     now = datetime.now(UTC)
-    async with pool.acquire() as conn, conn.transaction():
-        if not await conn.fetchval("SELECT EXISTS (SELECT * FROM users WHERE id = $1)", user_id):
-            raise not_found("User", user_id)
-        item_id = await conn.fetchval(
+    # Like the generated app: the foreign key tells a missing user, no SELECT first.
+    try:
+        item_id = await pool.fetchval(
             "INSERT INTO items (owner_id, title, description, created_at, updated_at)"
             " VALUES ($1, $2, $3, $4, $5) RETURNING id",
             user_id,
@@ -254,6 +253,8 @@ async def create_item(request: Request) -> Response:
             now,
             now,
         )
+    except asyncpg.ForeignKeyViolationError:
+        raise not_found("User", user_id) from None
     item = {
         "id": item_id,
         "owner_id": user_id,
@@ -272,8 +273,6 @@ async def list_items(request: Request) -> Response:
     after = int_param(request, "after", None, 0, 2**31 - 1)
     assert limit is not None
     async with pool.acquire() as conn:
-        if not await conn.fetchval("SELECT EXISTS (SELECT * FROM users WHERE id = $1)", user_id):
-            raise not_found("User", user_id)
         if after is None:
             rows = await conn.fetch(
                 f"SELECT {ITEM_COLUMNS} FROM items WHERE owner_id = $1 ORDER BY id LIMIT $2",
@@ -288,6 +287,11 @@ async def list_items(request: Request) -> Response:
                 after,
                 limit + 1,
             )
+        # Like the generated app: only an empty page asks whether the user exists.
+        if not rows and not await conn.fetchval(
+            "SELECT EXISTS (SELECT * FROM users WHERE id = $1)", user_id
+        ):
+            raise not_found("User", user_id)
     return json_response(page([dict(r) for r in rows], limit))
 
 

@@ -14,6 +14,7 @@ import pytest
 from alembic import command
 from alembic.config import Config
 {%- endif %}
+from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import insert{% if cookiecutter.database == "postgresql" %}, make_url{% endif %}{% if cookiecutter.database == "postgresql" or cookiecutter.use_alembic %}, text{% endif %}
 {%- if cookiecutter.use_alembic %}
@@ -140,8 +141,9 @@ def sessions(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
     )
 
 
-@pytest.fixture
-async def client(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncClient]:
+def app_using(sessions: async_sessionmaker[AsyncSession]) -> FastAPI:
+    """The application, taking every request's session from `sessions`."""
+
     async def get_test_db() -> AsyncIterator[AsyncSession]:
         async with sessions() as session, session.begin():
             yield session
@@ -149,6 +151,12 @@ async def client(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[As
     app = create_app()
     app.dependency_overrides[get_db] = get_test_db
     app.dependency_overrides[get_read_db] = get_test_db
+    return app
+
+
+@pytest.fixture
+async def client(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncClient]:
+    app = app_using(sessions)
     # Unhandled errors become 500 responses, as a real server would answer them.
     transport = ASGITransport(app=app, raise_app_exceptions=False)
     async with AsyncClient(transport=transport, base_url="http://test") as client:

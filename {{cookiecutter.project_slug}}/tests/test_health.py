@@ -4,7 +4,6 @@
 import asyncio
 {% endif -%}
 import logging
-from collections.abc import AsyncIterator
 {%- if cookiecutter.database == "sqlite" %}
 from pathlib import Path
 {%- endif %}
@@ -16,16 +15,16 @@ from httpx import ASGITransport, AsyncClient
 from sqlalchemy import make_url
 {%- endif %}
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 {% if cookiecutter.database == "sqlite" -%}
 from {{ cookiecutter.package_name }} import models
 {% endif -%}
-from {{ cookiecutter.package_name }}.database import create_engine, get_db, get_read_db
-from {{ cookiecutter.package_name }}.main import create_app, database_unavailable
-{%- if cookiecutter.database == "postgresql" %}
+from {{ cookiecutter.package_name }}.database import create_engine
+from {{ cookiecutter.package_name }}.main import database_unavailable
 
-from .conftest import TEST_DATABASE_URL
+from .conftest import {% if cookiecutter.database == "postgresql" %}TEST_DATABASE_URL, {% endif %}app_using
+{%- if cookiecutter.database == "postgresql" %}
 
 SECRET = "s3cret-Pa55word"  # noqa: S105
 
@@ -133,15 +132,7 @@ async def test_outage_answers_503_and_recovers_without_restart(
     folder = tmp_path / "data"
     engine = create_engine(f"sqlite+aiosqlite:///{folder / 'app.db'}")
 {%- endif %}
-    sessions = async_sessionmaker(engine, expire_on_commit=False)
-
-    async def get_outage_db() -> AsyncIterator[AsyncSession]:
-        async with sessions() as session, session.begin():
-            yield session
-
-    app = create_app()
-    app.dependency_overrides[get_db] = get_outage_db
-    app.dependency_overrides[get_read_db] = get_outage_db
+    app = app_using(async_sessionmaker(engine, expire_on_commit=False))
     logger = logging.getLogger("{{ cookiecutter.package_name }}")
     logger.addHandler(caplog.handler)
     transport = ASGITransport(app=app, raise_app_exceptions=False)
