@@ -5,6 +5,7 @@ GitHub Actions expressions (`${{ ... }}`) are the one `{{` a project may hold.
 
 import ast
 import re
+import subprocess
 import tomllib
 from collections.abc import Callable
 
@@ -79,3 +80,19 @@ def test_defaults_give_a_sqlite_project_without_alembic(cookies: object) -> None
     package = result.project_path / "src" / "my_service"
     assert "sqlite+aiosqlite" in (package / "config.py").read_text()
     assert not (result.project_path / "alembic.ini").exists()
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_gitignore_keeps_secrets_and_data_out(cookies: object, database: str) -> None:
+    result = cookies.bake(extra_context={"database": database})  # type: ignore[attr-defined]
+    project = result.project_path
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    kept_out = [".env", "my_service.db", "my_service.db-wal", ".venv/bin/python"]
+    kept_in = [".env.example", "uv.lock", "src/my_service/main.py"]
+
+    ignored = subprocess.run(
+        ["git", "check-ignore", "--no-index", *kept_out, *kept_in],
+        cwd=project, capture_output=True, text=True, check=False,
+    ).stdout.split()  # fmt: skip
+
+    assert ignored == kept_out
