@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 from sqlalchemy import text
 
-from ..database import DbSession
+from ..database import ReadSession
 
 router = APIRouter(prefix="/health", tags=["health"])
 
@@ -15,7 +15,7 @@ async def live() -> dict[str, str]:
 
 
 @router.get("/ready", responses={503: {"description": "The database cannot be reached"}})
-async def ready(session: DbSession) -> dict[str, str]:
+async def ready(session: ReadSession) -> dict[str, str]:
     """The database answers; when it does not, the app's error handler answers 503."""
     await session.execute(text("SELECT 1"))
     return {"status": "ready"}
