@@ -1,7 +1,7 @@
 """Remove the files of options that were not chosen, so no trace of them remains.
 
-Differences between the databases are small and live inside the files (Jinja
-conditionals); only Alembic brings files of its own.
+What belongs to one database or to Alembic lives in files of its own; the rest of the
+project refers to them in whole-line conditionals.
 """
 
 import json
@@ -10,10 +10,23 @@ import sys
 from pathlib import Path
 
 OPTIONS = json.loads(
-    {{ {"use_alembic": cookiecutter.use_alembic} | tojson | tojson }}
+    {{ {
+        "package_name": cookiecutter.package_name,
+        "database": cookiecutter.database,
+        "use_alembic": cookiecutter.use_alembic,
+    } | tojson | tojson }}
 )
 
 ONLY_WITH_ALEMBIC = ["alembic.ini", "migrations", "tests/test_migrations.py"]
+# Per database: its engine set-up and error reading, its test fixtures, its own tests.
+ONLY_WITH_DATABASE = {
+    database: [
+        f"src/{OPTIONS['package_name']}/{database}.py",
+        f"tests/{database}.py",
+        f"tests/test_{database}.py",
+    ]
+    for database in ("sqlite", "postgresql")
+}
 
 
 def remove(relative: str) -> None:
@@ -27,6 +40,10 @@ def remove(relative: str) -> None:
 
 
 def main() -> None:
+    for database, files in ONLY_WITH_DATABASE.items():
+        if database != OPTIONS["database"]:
+            for relative in files:
+                remove(relative)
     if not OPTIONS["use_alembic"]:
         for relative in ONLY_WITH_ALEMBIC:
             remove(relative)
