@@ -10,7 +10,7 @@ from sqlalchemy import TypeDecorator
 from sqlalchemy.engine import Connection
 
 from {{ cookiecutter.package_name }}.config import settings
-from {{ cookiecutter.package_name }}.database import create_engine
+from {{ cookiecutter.package_name }}.database import engine
 from {{ cookiecutter.package_name }}.models import Base
 
 config = context.config
@@ -57,7 +57,6 @@ def run_migrations(connection: Connection) -> None:
 
 
 async def run_migrations_online() -> None:
-    engine = create_engine(settings.database_url)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(run_migrations)

@@ -1,10 +1,7 @@
 """Fixtures: one schema per test run{% if cookiecutter.use_alembic %}, built by the migrations{% endif %}; one rolled-back transaction per test."""
 
-{% if cookiecutter.database == "postgresql" -%}
-import os
-{% endif -%}
 from collections.abc import AsyncIterator
-{%- if cookiecutter.database == "sqlite" or cookiecutter.use_alembic %}
+{%- if cookiecutter.use_alembic %}
 from pathlib import Path
 {%- endif %}
 from typing import Protocol
@@ -16,29 +13,25 @@ from alembic.config import Config
 {%- endif %}
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy import insert{% if cookiecutter.database == "postgresql" %}, make_url{% endif %}{% if cookiecutter.database == "postgresql" or cookiecutter.use_alembic %}, text{% endif %}
 {%- if cookiecutter.use_alembic %}
+from sqlalchemy import insert, text
 from sqlalchemy.engine import Connection
+{%- else %}
+from sqlalchemy import insert
 {%- endif %}
-from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-{%- if cookiecutter.database == "postgresql" %}
-    create_async_engine,
-{%- endif %}
-)
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from {{ cookiecutter.package_name }} import models
-from {{ cookiecutter.package_name }}.database import create_engine, get_db, get_read_db
+from {{ cookiecutter.package_name }} import database, models
+from {{ cookiecutter.package_name }}.database import get_db, get_read_connection
 from {{ cookiecutter.package_name }}.main import create_app
 {%- if cookiecutter.database == "postgresql" %}
+from {{ cookiecutter.package_name }}.postgresql import create_engine, for_reads, for_writes
 
-TEST_DATABASE_URL = os.environ.get(
-    "TEST_DATABASE_URL",
-    "postgresql+asyncpg://postgres:postgres@localhost:5432/{{ cookiecutter.package_name }}_test",
-)
+from .postgresql import database_url as database_url  # a fixture
+{%- else %}
+from {{ cookiecutter.package_name }}.sqlite import create_engine, for_reads, for_writes
+
+from .sqlite import database_url as database_url  # a fixture
 {%- endif %}
 {%- if cookiecutter.use_alembic %}
 
@@ -51,36 +44,11 @@ def alembic_config(connection: Connection) -> Config:
     config.attributes["connection"] = connection
     return config
 {%- endif %}
-{%- if cookiecutter.database == "postgresql" %}
-
-
-async def create_database_if_missing(url: str) -> None:
-    """Create the test database, so that a fresh server needs no manual set-up."""
-    target = make_url(url)
-    admin = create_async_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            found = await conn.scalar(
-                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
-            )
-            if not found:
-                await conn.execute(text(f'CREATE DATABASE "{target.database}"'))
-    finally:
-        await admin.dispose()
 
 
 @pytest.fixture(scope="session")
-async def engine() -> AsyncIterator[AsyncEngine]:
-    await create_database_if_missing(TEST_DATABASE_URL)
-    engine = create_engine(TEST_DATABASE_URL)
-{%- else %}
-
-
-@pytest.fixture(scope="session")
-async def engine(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[AsyncEngine]:
-    path: Path = tmp_path_factory.mktemp("db") / "test.db"
-    engine = create_engine(f"sqlite+aiosqlite:///{path}")
-{%- endif %}
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
     async with engine.begin() as conn:
         await conn.run_sync(models.Base.metadata.drop_all)
 {%- if cookiecutter.use_alembic %}
@@ -133,31 +101,37 @@ def add_item(connection: AsyncConnection) -> AddItem:
     return add
 
 
-@pytest.fixture
-def sessions(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
-    """Sessions whose commits become savepoints inside the test's transaction."""
-    return async_sessionmaker(
+def app_using(connection: AsyncConnection) -> FastAPI:
+    """The application, reading on `connection` and writing in savepoints inside it."""
+    sessions = async_sessionmaker(
         bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
     )
-
-
-def app_using(sessions: async_sessionmaker[AsyncSession]) -> FastAPI:
-    """The application, taking every request's session from `sessions`."""
 
     async def get_test_db() -> AsyncIterator[AsyncSession]:
         async with sessions() as session, session.begin():
             yield session
 
+    async def get_test_read_connection() -> AsyncIterator[AsyncConnection]:
+        yield connection
+
     app = create_app()
     app.dependency_overrides[get_db] = get_test_db
-    app.dependency_overrides[get_read_db] = get_test_db
+    app.dependency_overrides[get_read_connection] = get_test_read_connection
     return app
 
 
+def use_engine(monkeypatch: pytest.MonkeyPatch, engine: AsyncEngine) -> FastAPI:
+    """The application as it runs in production, on `engine` instead of DATABASE_URL's."""
+    monkeypatch.setattr(database, "read_engine", for_reads(engine))
+    monkeypatch.setattr(
+        database, "SessionLocal", async_sessionmaker(for_writes(engine), expire_on_commit=False)
+    )
+    return create_app()
+
+
 @pytest.fixture
-async def client(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncClient]:
-    app = app_using(sessions)
+async def client(connection: AsyncConnection) -> AsyncIterator[AsyncClient]:
     # Unhandled errors become 500 responses, as a real server would answer them.
-    transport = ASGITransport(app=app, raise_app_exceptions=False)
+    transport = ASGITransport(app=app_using(connection), raise_app_exceptions=False)
     async with AsyncClient(transport=transport, base_url="http://test") as client:
         yield client

@@ -23,7 +23,7 @@ async def test_taken_email_is_a_conflict_and_keeps_the_first_user(
     response = await client.post("/users", json={"email": "ada@example.com", "name": "Other"})
 
     assert response.status_code == 409
-    assert response.json() == {"detail": "A user with email 'ada@example.com' already exists"}
+    assert response.json() == {"detail": "A user with this email already exists"}
     assert (await client.get(f"/users/{user_id}")).json()["name"] == "Ada"
 
 

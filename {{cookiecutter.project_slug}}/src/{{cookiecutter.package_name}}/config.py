@@ -2,12 +2,19 @@
 
 from typing import Literal
 
-from pydantic import {% if cookiecutter.database == 'postgresql' %}Field, {% endif %}ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+{%- if cookiecutter.database == "postgresql" %}
 
-DRIVER = "{{ 'postgresql+asyncpg' if cookiecutter.database == 'postgresql' else 'sqlite+aiosqlite' }}"
+DRIVER = "postgresql+asyncpg"
+DEFAULT_URL = "postgresql+asyncpg://postgres:postgres@localhost:5432/{{ cookiecutter.package_name }}"
+{%- else %}
+
+DRIVER = "sqlite+aiosqlite"
+DEFAULT_URL = "sqlite+aiosqlite:///./{{ cookiecutter.package_name }}.db"
+{%- endif %}
 
 
 class Settings(BaseSettings):
@@ -15,13 +22,8 @@ class Settings(BaseSettings):
 
     # Never echo a value back in a validation error: DATABASE_URL may hold a password.
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", hide_input_in_errors=True)
-{%- if cookiecutter.database == "postgresql" %}
 
-    database_url: str = "postgresql+asyncpg://postgres:postgres@localhost:5432/{{ cookiecutter.package_name }}"
-{%- else %}
-
-    database_url: str = "sqlite+aiosqlite:///./{{ cookiecutter.package_name }}.db"
-{%- endif %}
+    database_url: str = DEFAULT_URL
     database_echo: bool = False
 {%- if cookiecutter.database == "postgresql" %}
     # A fixed pool: overflow connections are opened and closed under load, each with a
@@ -32,6 +34,9 @@ class Settings(BaseSettings):
     # Off: on asyncpg a ping costs BEGIN, ping and ROLLBACK per checkout; a dropped
     # connection fails one request with 503 and SQLAlchemy then renews the pool.
     database_pool_pre_ping: bool = False
+{%- else %}
+    # Seconds a write waits for SQLite's single write lock before it answers 503.
+    database_busy_timeout: float = Field(default=5.0, gt=0)
 {%- endif %}
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 

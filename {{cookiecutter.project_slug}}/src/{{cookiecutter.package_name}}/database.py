@@ -1,29 +1,31 @@
-"""The engine, the session factory and the session dependency every route uses."""
+"""The engine, and the two ways a route reaches the database: a connection to read, a
+session to write."""
 
 from collections.abc import AsyncIterator
-from typing import Annotated{% if cookiecutter.database == "sqlite" %}, Any{% endif %}
+from typing import Annotated
 
 from fastapi import Depends
-from sqlalchemy import MetaData{% if cookiecutter.database == "sqlite" %}, event{% elif not cookiecutter.use_alembic %}, text{% endif %}
-{%- if cookiecutter.database == "sqlite" %}
-from sqlalchemy.engine import Connection
+{%- if cookiecutter.database == "postgresql" and not cookiecutter.use_alembic %}
+from sqlalchemy import MetaData, text
+{%- else %}
+from sqlalchemy import MetaData
 {%- endif %}
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
 
 from .config import settings
+{%- if cookiecutter.database == "postgresql" %}
+from .postgresql import create_engine, for_reads, for_writes
+{%- else %}
+from .sqlite import create_engine, for_reads, for_writes
+{%- endif %}
 
 
 class Base(DeclarativeBase):
     """Base class of every model.
 
     The naming convention gives every index and constraint a stable name, so that
-    schema changes can refer to them and error messages say which one was violated.
+    schema changes can refer to them and errors can say which one was violated.
     """
 
     metadata = MetaData(
@@ -37,54 +39,9 @@ class Base(DeclarativeBase):
     )
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """Create an engine for `url` with this project's connection settings."""
-{%- if cookiecutter.database == "postgresql" %}
-    return create_async_engine(
-        url,
-        echo=settings.database_echo,
-        pool_size=settings.database_pool_size,
-        max_overflow=settings.database_max_overflow,
-        pool_timeout=settings.database_pool_timeout,
-        pool_pre_ping=settings.database_pool_pre_ping,
-    )
-{%- else %}
-    engine = create_async_engine(url, echo=settings.database_echo)
-    event.listen(engine.sync_engine, "connect", _configure_sqlite)
-    event.listen(engine.sync_engine, "begin", _begin_sqlite)
-    return engine
-
-
-def _configure_sqlite(dbapi_connection: Any, _connection_record: Any) -> None:
-    """Enforce foreign keys, and let SQLAlchemy rather than the driver open transactions.
-
-    The driver's legacy transaction handling defers BEGIN to the first write, which
-    makes reads non-transactional and breaks SAVEPOINT; `_begin_sqlite` takes over.
-    WAL with synchronous=NORMAL lets readers run beside a writer and roughly doubles
-    commit throughput on a file database.
-    """
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
-
-
-def _begin_sqlite(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
-{%- endif %}
-
-
 engine = create_engine(settings.database_url)
-SessionLocal = async_sessionmaker(engine, expire_on_commit=False)
-{%- if cookiecutter.database == "postgresql" %}
-# Reads need no transaction: under READ COMMITTED each statement takes its own snapshot
-# anyway, and autocommit saves a read its BEGIN and COMMIT round trips.
-ReadSessionLocal = async_sessionmaker(
-    engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
-)
-{%- endif %}
+read_engine = for_reads(engine)
+SessionLocal = async_sessionmaker(for_writes(engine), expire_on_commit=False)
 
 
 async def get_db() -> AsyncIterator[AsyncSession]:
@@ -93,32 +50,27 @@ async def get_db() -> AsyncIterator[AsyncSession]:
         yield session
 
 
-async def get_read_db() -> AsyncIterator[AsyncSession]:
-{%- if cookiecutter.database == "postgresql" %}
-    """Yield a session for routes that only read, outside any transaction."""
-    async with ReadSessionLocal() as session:
-{%- else %}
-    """Yield a session for routes that only read; SQLite's read transactions cost no I/O."""
-    async with SessionLocal() as session:
-{%- endif %}
-        yield session
+async def get_read_connection() -> AsyncIterator[AsyncConnection]:
+    """Yield a connection for routes that only read: rows, without the ORM's bookkeeping."""
+    async with read_engine.connect() as connection:
+        yield connection
 
 
 # scope="function" commits before the response is sent, so a failed commit can never
 # follow a 2xx answer (by default FastAPI runs this teardown after responding), and
 # gives the connection back to the pool before the response is written.
 DbSession = Annotated[AsyncSession, Depends(get_db, scope="function")]
-ReadSession = Annotated[AsyncSession, Depends(get_read_db, scope="function")]
+ReadConnection = Annotated[AsyncConnection, Depends(get_read_connection, scope="function")]
 {%- if not cookiecutter.use_alembic %}
 
 
 async def init_models() -> None:
     """Create missing tables at start-up; existing tables are never altered."""
-    async with engine.begin() as conn:
+    async with for_writes(engine).begin() as connection:
 {%- if cookiecutter.database == "postgresql" %}
         # Workers starting together would race to create the same tables; the lock,
         # held until this transaction ends, lets one create them and the rest find them.
-        await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('init_models'))"))
+        await connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('init_models'))"))
 {%- endif %}
-        await conn.run_sync(Base.metadata.create_all)
+        await connection.run_sync(Base.metadata.create_all)
 {%- endif %}

@@ -58,8 +58,9 @@ class User(Timestamped, Base):
     email: Mapped[str] = mapped_column(String(320), unique=True, index=True)
     name: Mapped[str] = mapped_column(String(100))
 
-    # lazy="raise": an implicit load would block the event loop, so forgetting to
-    # eager-load fails loudly instead. The database deletes a user's items.
+    # lazy="raise": an implicit load cannot run under asyncio (it would fail with
+    # MissingGreenlet); this says which relationship was touched. The database deletes
+    # a user's items.
     items: Mapped[list["Item"]] = relationship(
         back_populates="owner", order_by="Item.id", lazy="raise", passive_deletes=True
     )

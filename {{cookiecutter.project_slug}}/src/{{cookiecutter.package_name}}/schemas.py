@@ -1,15 +1,13 @@
 """Request and response bodies, validated by Pydantic."""
 
 from datetime import datetime
-from typing import Annotated, Generic, Self, TypeVar
+from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 Title = Annotated[str, Field(min_length=1, max_length=200)]
 Description = Annotated[str, Field(max_length=10_000)]
-
-T = TypeVar("T")
 
 
 class Input(BaseModel):
@@ -30,6 +28,8 @@ class Patch(Input):
 
 
 class Output(BaseModel):
+    """A response body, validated from a row: a mapping read, or an entity a write returned."""
+
     model_config = ConfigDict(from_attributes=True)
 
 
@@ -72,13 +72,3 @@ class UserRead(Output):
 
 class UserWithItems(UserRead):
     items: list[ItemRead]
-
-
-class Page(BaseModel, Generic[T]):
-    """One page of a list; pass `next_cursor` as `after` to get the next one.
-
-    Routes fetch one row more than the page holds: if it comes, more follow.
-    """
-
-    items: list[T]
-    next_cursor: int | None

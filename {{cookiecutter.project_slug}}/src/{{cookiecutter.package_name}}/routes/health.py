@@ -3,9 +3,11 @@
 from fastapi import APIRouter
 from sqlalchemy import text
 
-from ..database import ReadSession
+from ..database import ReadConnection
 
 router = APIRouter(prefix="/health", tags=["health"])
+
+SELECT_1 = text("SELECT 1")
 
 
 @router.get("/live")
@@ -15,7 +17,7 @@ async def live() -> dict[str, str]:
 
 
 @router.get("/ready", responses={503: {"description": "The database cannot be reached"}})
-async def ready(session: ReadSession) -> dict[str, str]:
+async def ready(connection: ReadConnection) -> dict[str, str]:
     """The database answers; when it does not, the app's error handler answers 503."""
-    await session.execute(text("SELECT 1"))
+    await connection.execute(SELECT_1)
     return {"status": "ready"}

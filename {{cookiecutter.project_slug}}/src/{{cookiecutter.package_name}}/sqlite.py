@@ -1,0 +1,88 @@
+"""SQLite specifics: foreign keys, WAL, and write transactions that wait for the lock."""
+
+import re
+from typing import Any
+
+from sqlalchemy import MetaData, UniqueConstraint, event
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from .config import settings
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """Create an engine for `url` whose connections are set up for a web service."""
+    engine = create_async_engine(
+        url, echo=settings.database_echo, connect_args={"timeout": settings.database_busy_timeout}
+    )
+    event.listen(engine.sync_engine, "connect", configure_connection)
+    event.listen(engine.sync_engine, "begin", begin)
+    return engine
+
+
+def for_reads(engine: AsyncEngine) -> AsyncEngine:
+    """The engine as it is: a read transaction starts deferred and takes no lock in WAL mode."""
+    return engine
+
+
+def for_writes(engine: AsyncEngine) -> AsyncEngine:
+    """The engine whose transactions take SQLite's write lock when they begin.
+
+    A deferred transaction that reads, then writes after another connection committed,
+    fails at once with "database is locked"; BEGIN IMMEDIATE waits for the lock instead,
+    up to DATABASE_BUSY_TIMEOUT.
+    """
+    return engine.execution_options(sqlite_begin="IMMEDIATE")
+
+
+def configure_connection(dbapi_connection: Any, _connection_record: Any) -> None:
+    """Enforce foreign keys, and let SQLAlchemy rather than the driver open transactions.
+
+    The driver's legacy transaction handling defers BEGIN to the first write, which
+    makes reads non-transactional and breaks SAVEPOINT; `begin` takes over.
+    WAL lets readers run beside the writer, and synchronous=NORMAL saves an fsync per
+    commit (a power cut may lose the last commits, never corrupt the file).
+    """
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def begin(connection: Connection) -> None:
+    mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+    connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def violated_constraint(error: IntegrityError, metadata: MetaData) -> str | None:
+    """The name of the constraint `error` violated, found from SQLite's message.
+
+    SQLite names a unique index, or the columns of a unique constraint; it names nothing
+    for a foreign key, which is then the only foreign key of the written table.
+    """
+    message = str(error.orig)
+    if found := re.fullmatch(r"UNIQUE constraint failed: index '(\w+)'", message):
+        return found[1]
+    if found := re.fullmatch(r"UNIQUE constraint failed: (\w+)\.(\w+(?:, \w+\.\w+)*)", message):
+        table = metadata.tables.get(found[1])
+        columns = {name.split(".")[-1] for name in found[2].split(", ")}
+        for index in table.indexes if table is not None else ():
+            if index.unique and {column.name for column in index.columns} == columns:
+                return str(index.name)
+        for constraint in table.constraints if table is not None else ():
+            if (
+                isinstance(constraint, UniqueConstraint)
+                and set(constraint.columns.keys()) == columns
+            ):
+                return str(constraint.name)
+    if message == "FOREIGN KEY constraint failed" and (
+        found := re.match(r"(?:INSERT INTO|UPDATE) (\w+)", str(error.statement))
+    ):
+        table = metadata.tables.get(found[1])
+        keys = table.foreign_key_constraints if table is not None else set()
+        if len(keys) == 1:
+            return str(next(iter(keys)).name)
+    return None
