@@ -1,7 +1,8 @@
 """Remove the files of options that were not chosen, so no trace of them remains.
 
 What belongs to one database or to Alembic lives in files of its own; the rest of the
-project refers to them in whole-line conditionals.
+project refers to them in whole-line conditionals. This file is valid Python before
+Jinja renders it (pre_gen_project.py says how the answers are injected).
 """
 
 import json
@@ -9,19 +10,19 @@ import shutil
 import sys
 from pathlib import Path
 
-OPTIONS = json.loads(
-    {{ {
-        "package_name": cookiecutter.package_name,
-        "database": cookiecutter.database,
-        "use_alembic": cookiecutter.use_alembic,
-    } | tojson | tojson }}
-)
+# fmt: off
+RENDERED = {
+    "database": r'''{{ cookiecutter.database | tojson }}''',
+    "use_alembic": r'''{{ cookiecutter.use_alembic | tojson }}''',
+}
+# fmt: on
 
+# Paths inside the generated project; src/*/ is the package's folder.
 ONLY_WITH_ALEMBIC = ["alembic.ini", "migrations", "tests/test_migrations.py"]
 # Per database: its engine set-up and error reading, its test fixtures, its own tests.
 ONLY_WITH_DATABASE = {
     database: [
-        f"src/{OPTIONS['package_name']}/{database}.py",
+        f"src/*/{database}.py",
         f"tests/{database}.py",
         f"tests/test_{database}.py",
     ]
@@ -29,22 +30,29 @@ ONLY_WITH_DATABASE = {
 }
 
 
+def options() -> dict[str, object]:
+    """The rendered answers (only after Jinja has rendered this file)."""
+    return {key: json.loads(value) for key, value in RENDERED.items()}
+
+
 def remove(relative: str) -> None:
-    path = Path.cwd() / relative
-    if path.is_dir():
-        shutil.rmtree(path)
-    elif path.is_file():
-        path.unlink()
-    else:
+    paths = list(Path.cwd().glob(relative))
+    if not paths:
         sys.exit(f"ERROR: the template has no {relative}; update hooks/post_gen_project.py")
+    for path in paths:
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
 
 
 def main() -> None:
+    chosen = options()
     for database, files in ONLY_WITH_DATABASE.items():
-        if database != OPTIONS["database"]:
+        if database != chosen["database"]:
             for relative in files:
                 remove(relative)
-    if not OPTIONS["use_alembic"]:
+    if not chosen["use_alembic"]:
         for relative in ONLY_WITH_ALEMBIC:
             remove(relative)
 
