@@ -7,12 +7,11 @@ import ast
 import re
 import subprocess
 import tomllib
-from collections.abc import Callable
 
 import pytest
 import yaml
 
-from .baking import Combination, Project, each_combination
+from .baking import Project
 
 # Words that must not appear in a project that did not choose their option.
 FOREIGN = {
@@ -22,11 +21,7 @@ FOREIGN = {
 ALEMBIC_WORDS = re.compile(r"alembic|migration", re.IGNORECASE)
 
 
-@pytest.mark.parametrize("combination", each_combination())
-def test_no_template_markup_survives(
-    project: Callable[[Combination], Project], combination: Combination
-) -> None:
-    baked = project(combination)
+def test_no_template_markup_survives(baked: Project) -> None:
     leftovers = [
         str(path.relative_to(baked.path))
         for path in baked.files()
@@ -35,11 +30,7 @@ def test_no_template_markup_survives(
     assert leftovers == []
 
 
-@pytest.mark.parametrize("combination", each_combination())
-def test_every_file_parses(
-    project: Callable[[Combination], Project], combination: Combination
-) -> None:
-    baked = project(combination)
+def test_every_file_parses(baked: Project) -> None:
     for path in baked.files():
         text = path.read_text()
         if path.suffix == ".py":
@@ -50,12 +41,9 @@ def test_every_file_parses(
             yaml.safe_load(text)
 
 
-@pytest.mark.parametrize("combination", each_combination())
-def test_nothing_of_the_other_choices_remains(
-    project: Callable[[Combination], Project], combination: Combination
-) -> None:
-    baked = project(combination)
+def test_nothing_of_the_other_choices_remains(baked: Project) -> None:
     names = {str(path.relative_to(baked.path)) for path in baked.files()}
+    combination = baked.combination
     foreign = FOREIGN[combination.database]
     traces = [name for name in names if foreign.search(baked.path.joinpath(name).read_text())]
     if not combination.use_alembic:
