@@ -7,12 +7,16 @@ once per combination, or for the combinations it names with
 Each combination is baked once per session; under pytest-xdist all of its tests run in
 the worker that baked it (conftest.py's scheduler groups them by combination).
 
-A test that changes a project works on a copy, never on the shared one:
+A test that changes a project works on a copy, never on the shared one: the
+`baked_copy` fixture, or `baked.copy_to(path)`, copies the tree without `.venv` and
+caches; the copy's first `uv` syncs its own environment (from the shared uv cache), and
+on PostgreSQL its TEST_DATABASE_URL names a database of its own:
 
-    def test_recipe(baked: Project, tmp_path: Path) -> None:
-        work = baked.copy_to(tmp_path / "project")  # no .venv: synced on first `uv`
-        ...  # edit work.path
-        work.uv("pytest", "-q")                       # its own PostgreSQL database too
+    def test_recipe(baked_copy: Project, request: pytest.FixtureRequest) -> None:
+        ...  # edit files under baked_copy.path
+        if baked_copy.needs_server:
+            request.getfixturevalue("postgres")
+        baked_copy.uv("pytest", "-q", "-p", "no:cacheprovider")
 
 A test that runs anything touching PostgreSQL requests the `postgres` fixture first
 (`if baked.needs_server: request.getfixturevalue("postgres")`), so that it fails, never

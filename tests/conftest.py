@@ -145,6 +145,13 @@ def baked(request: pytest.FixtureRequest, project: Callable[[Combination], Proje
     return project(combination)
 
 
+@pytest.fixture
+def baked_copy(baked: Project, tmp_path: Path) -> Project:
+    """A copy of `baked` to change freely: no environment yet (its first `uv` syncs one)
+    and a PostgreSQL database of its own, dropped with the run's at the session's end."""
+    return baked.copy_to(tmp_path / baked.path.name)
+
+
 def server_address() -> tuple[str, int]:
     parts = urlsplit(POSTGRES_URL)
     return parts.hostname or "127.0.0.1", parts.port or 5432

@@ -9,9 +9,11 @@ import pytest
 from .baking import (
     COMBINATIONS,
     MAX_NAME_BYTES,
+    NOT_COPIED,
     STEM_BYTES,
     Databases,
     Project,
+    combination_in,
     combinations,
     new_run_id,
 )
@@ -89,3 +91,35 @@ def test_this_run_s_databases_are_found_and_dropped(
     assert probe in baked.admin("list", baked.databases.prefix(baked.combination))
     assert baked.admin("drop", probe) == []
     assert probe not in baked.admin("list", baked.databases.prefix(baked.combination))
+
+
+def test_a_copy_has_the_files_and_a_database_of_its_own(
+    baked: Project, baked_copy: Project
+) -> None:
+    def relative(project: Project) -> list[str]:
+        return [str(path.relative_to(project.path)) for path in project.files()]
+
+    assert relative(baked_copy) == relative(baked)
+    assert not any((baked_copy.path / name).exists() for name in NOT_COPIED)
+    assert baked_copy.combination == baked.combination
+    assert not baked_copy.synced
+    assert baked_copy.database_name() != baked.database_name()
+    prefix = baked.databases.prefix(baked.combination)
+    assert baked_copy.database_name().startswith(prefix + "_")
+    assert baked_copy.database_name("cli").startswith(baked_copy.database_name() + "_")
+
+
+@pytest.mark.parametrize(
+    ("nodeid", "group"),
+    [
+        ("tests/test_bake.py::test_x[postgresql-alembic]", "postgresql-alembic"),
+        ("tests/test_bake.py::test_x[sqlite-no_alembic]", "sqlite-no_alembic"),
+        ("tests/test_bake.py::test_x[sqlite-alembic]@sqlite-alembic", "sqlite-alembic"),
+        ("tests/test_x.py::test_x[tags-postgresql-no_alembic]", "postgresql-no_alembic"),
+        ("tests/test_x.py::test_x[postgresql-alembic-tags]", "postgresql-alembic"),
+        ("tests/test_bake.py::test_gitignore_keeps_secrets_and_data_out[sqlite]", None),
+        ("tests/test_hooks.py::test_each_problem_is_one_line", None),
+    ],
+)
+def test_the_scheduler_finds_a_test_s_combination(nodeid: str, group: str | None) -> None:
+    assert combination_in(nodeid) == group
