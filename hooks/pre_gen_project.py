@@ -4,6 +4,10 @@ This file is valid Python before Jinja renders it: tests import it from its path
 call `problems()` with a dict of answers.
 """
 
+# Runs on Python 3.9 too (annotations not evaluated, no stdlib_module_names needed), so
+# that an old Cookiecutter there still gets the one-line refusal below.
+from __future__ import annotations
+
 import json
 import keyword
 import re
@@ -54,11 +58,11 @@ REMOVED_FROM_STDLIB = {
     "distutils", "imghdr", "imp", "lib2to3", "mailcap", "msilib", "nis", "nntplib",
     "ossaudiodev", "pipes", "smtpd", "sndhdr", "spwd", "sunau", "telnetlib", "uu", "xdrlib",
 }  # fmt: skip
-TAKEN = INSTALLED | OWN | REMOVED_FROM_STDLIB | set(sys.stdlib_module_names)
+TAKEN = INSTALLED | OWN | REMOVED_FROM_STDLIB | set(getattr(sys, "stdlib_module_names", ()))
 MAX_NAME = 40  # PostgreSQL names stop at 63 bytes, and tests add "_test".
 
 
-def answers() -> dict[str, str]:
+def rendered_answers() -> dict[str, str]:
     """The rendered answers (only after Jinja has rendered this file)."""
     return {key: json.loads(value) for key, value in RENDERED.items()}
 
@@ -139,7 +143,7 @@ def installed_cookiecutter() -> str | None:
 def main() -> int:
     # Checked first: an older Cookiecutter hands the answers over differently.
     too_old = cookiecutter_problem(installed_cookiecutter())
-    found = [too_old] if too_old else problems(answers())
+    found = [too_old] if too_old else problems(rendered_answers())
     for problem in found:
         print(f"ERROR: {problem}", file=sys.stderr)
     return 1 if found else 0

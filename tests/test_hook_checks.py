@@ -91,7 +91,7 @@ def test_any_answer_reaches_the_pre_hook_unchanged(tmp_path: Path, value: str) -
             literal = line.split("r'''", 1)[1].rsplit("'''", 1)[0]
             assert "'" not in literal and literal.isascii()
     module = load(rendered, "pre_gen_project_rendered")
-    assert module.answers() == context
+    assert module.rendered_answers() == context
     # The checks see the answer as typed: a " or \ in it is found, not lost on the way.
     if any(ch in value for ch in '"\\'):
         assert "may not contain double quotes" in module.problems(context)[0]
