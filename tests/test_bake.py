@@ -73,6 +73,7 @@ def test_defaults_give_a_sqlite_project_without_alembic(cookies: object) -> None
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_gitignore_keeps_secrets_and_data_out(cookies: object, database: str) -> None:
     result = cookies.bake(extra_context={"database": database})  # type: ignore[attr-defined]
+    assert result.exit_code == 0, result.exception  # else `git init None` lands in the cwd
     project = result.project_path
     subprocess.run(["git", "init", "-q", str(project)], check=True)
     kept_out = [".env", "my_service.db", "my_service.db-wal", ".venv/bin/python"]
