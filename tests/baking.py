@@ -137,10 +137,9 @@ class Databases:
         assert len(name.encode()) <= MAX_NAME_BYTES, name
         return name
 
-    def url(self, name: str, driver: str = "postgresql+asyncpg") -> str:
-        """The server's URL with database `name` and scheme `driver`."""
-        parts = urlsplit(self.server_url)
-        return urlunsplit(parts._replace(scheme=driver, path=f"/{name}"))
+    def url(self, name: str) -> str:
+        """The server's URL with database `name`."""
+        return urlunsplit(urlsplit(self.server_url)._replace(path=f"/{name}"))
 
     @property
     def admin_dsn(self) -> str:

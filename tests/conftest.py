@@ -127,7 +127,7 @@ def project(
     touched = sorted(databases.touched & set(made), key=COMBINATIONS.index)
     if not touched:
         return
-    if not server_answers():
+    if unreachable() is not None:
         if request.config.stash[SERVER_SEEN]:
             pytest.fail("PostgreSQL stopped answering: this run's databases were not dropped")
         return  # it never answered: nothing can have been created
@@ -152,29 +152,22 @@ def baked_copy(baked: Project, tmp_path: Path) -> Project:
     return baked.copy_to(tmp_path / baked.path.name)
 
 
-def server_address() -> tuple[str, int]:
+def unreachable() -> str | None:
+    """Why nothing answers at TEST_DATABASE_URL's host and port, or None when it does."""
     parts = urlsplit(POSTGRES_URL)
-    return parts.hostname or "127.0.0.1", parts.port or 5432
-
-
-def server_answers() -> bool:
+    host, port = parts.hostname or "127.0.0.1", parts.port or 5432
     try:
-        socket.create_connection(server_address(), timeout=5).close()
-    except OSError:
-        return False
-    return True
+        socket.create_connection((host, port), timeout=5).close()
+    except OSError as exc:
+        return f"PostgreSQL is not reachable at {host}:{port} ({exc})"
+    return None
 
 
 @pytest.fixture(scope="session")
 def postgres(request: pytest.FixtureRequest) -> str:
     """The PostgreSQL server's URL; fails (never skips) when nothing listens there."""
-    host, port = server_address()
-    try:
-        socket.create_connection((host, port), timeout=5).close()
-    except OSError as exc:
-        pytest.fail(
-            f"PostgreSQL is not reachable at {host}:{port} ({exc}); start it, or point "
-            "TEST_DATABASE_URL at a server"
-        )
+    problem = unreachable()
+    if problem is not None:
+        pytest.fail(f"{problem}; start it, or point TEST_DATABASE_URL at a server")
     request.config.stash[SERVER_SEEN] = True
     return POSTGRES_URL
