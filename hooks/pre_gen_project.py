@@ -89,7 +89,8 @@ def email_problem(name: str, email: str) -> str | None:
         # What hatchling does with `authors` when it writes the package metadata.
         str(Address(display_name=name, addr_spec=email))
     except Exception as exc:  # whatever this raises, the build would fail with it
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        text = str(exc).strip()
+        reason = text.splitlines()[0] if text else type(exc).__name__
         return (
             f"author_email {email!r} is not an email address the package metadata accepts "
             f"({reason})"
