@@ -3,11 +3,10 @@
 import logging
 
 import pytest
-from fastapi import Request
-from httpx import AsyncClient
-from sqlalchemy.exc import IntegrityError
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from {{ cookiecutter.package_name }}.errors import database_unavailable
+from .conftest import use_engine
 
 
 async def test_liveness_needs_no_database(client: AsyncClient) -> None:
@@ -17,8 +16,12 @@ async def test_liveness_needs_no_database(client: AsyncClient) -> None:
     assert response.json() == {"status": "ok"}
 
 
-async def test_readiness_checks_the_database(client: AsyncClient) -> None:
-    response = await client.get("/health/ready")
+async def test_readiness_checks_the_database(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    transport = ASGITransport(app=use_engine(monkeypatch, engine))
+    async with AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.get("/health/ready")
 
     assert response.status_code == 200
     assert response.json() == {"status": "ready"}
@@ -48,8 +51,17 @@ async def test_requests_are_logged_with_id_and_duration(
     assert getattr(record, "request_id", None) == "req-42"
 
 
-async def test_a_database_error_that_is_no_outage_stays_a_500() -> None:
-    error = IntegrityError("INSERT INTO users ...", {}, Exception("duplicate key"))
+async def test_a_forged_log_line_is_escaped(
+    client: AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    logger = logging.getLogger("{{ cookiecutter.package_name }}")
+    logger.addHandler(caplog.handler)
+    try:
+        await client.get("/users/1%0a2026-01-01 INFO app [x] GET /admin 200 1.0ms%1b[2J")
+    finally:
+        logger.removeHandler(caplog.handler)
 
-    with pytest.raises(IntegrityError):
-        await database_unavailable(Request({"type": "http", "headers": []}), error)
+    (record,) = [r for r in caplog.records if r.name == "{{ cookiecutter.package_name }}"]
+    assert "\n" not in record.getMessage()
+    assert "\x1b" not in record.getMessage()
+    assert record.getMessage().startswith("GET /users/1\\n2026-01-01 INFO ")

@@ -16,6 +16,10 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# 64-bit ids; on SQLite a rowid alias must be declared INTEGER, which holds 64 bits there.
+BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
 def timestamps() -> list[sa.Column[object]]:
     return [
         sa.Column(name, sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False)
@@ -26,17 +30,17 @@ def timestamps() -> list[sa.Column[object]]:
 def upgrade() -> None:
     op.create_table(
         "users",
-        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("id", BIG_ID, nullable=False),
         sa.Column("email", sa.String(length=320), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
         *timestamps(),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
     )
-    op.create_index(op.f("ix_users_email"), "users", ["email"], unique=True)
+    op.create_index("uq_users_email_lower", "users", [sa.text("lower(email)")], unique=True)
     op.create_table(
         "items",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("owner_id", sa.Integer(), nullable=False),
+        sa.Column("id", BIG_ID, nullable=False),
+        sa.Column("owner_id", BIG_ID, nullable=False),
         sa.Column("title", sa.String(length=200), nullable=False),
         sa.Column("description", sa.Text(), server_default=sa.text("''"), nullable=False),
         *timestamps(),
@@ -51,5 +55,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f("ix_items_owner_id"), table_name="items")
     op.drop_table("items")
-    op.drop_index(op.f("ix_users_email"), table_name="users")
+    op.drop_index("uq_users_email_lower", table_name="users")
     op.drop_table("users")

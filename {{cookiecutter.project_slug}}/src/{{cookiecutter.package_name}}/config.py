@@ -30,7 +30,13 @@ class Settings(BaseSettings):
     # cold prepared-statement cache. Keep workers x pool size below max_connections.
     database_pool_size: int = Field(default=10, ge=1)
     database_max_overflow: int = Field(default=0, ge=0)
-    database_pool_timeout: float = Field(default=10.0, gt=0)
+    # Time limits, in seconds: every wait on the database ends, and the request with it
+    # (503, or 409 for a lock). The statement limit is also enforced by the client, so a
+    # silent network cut ends too.
+    database_pool_timeout: float = Field(default=5.0, gt=0)
+    database_connect_timeout: float = Field(default=5.0, gt=0)
+    database_statement_timeout: float = Field(default=10.0, gt=0)
+    database_lock_timeout: float = Field(default=2.0, gt=0)
     # Off: on asyncpg a ping costs BEGIN, ping and ROLLBACK per checkout; a dropped
     # connection fails one request with 503 and SQLAlchemy then renews the pool.
     database_pool_pre_ping: bool = False
@@ -38,6 +44,8 @@ class Settings(BaseSettings):
     # Seconds a write waits for SQLite's single write lock before it answers 503.
     database_busy_timeout: float = Field(default=5.0, gt=0)
 {%- endif %}
+    # Request bodies above this many bytes are refused with 413 before they are read.
+    max_body_size: int = Field(default=1024 * 1024, ge=1)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
     @field_validator("database_url")

@@ -13,7 +13,7 @@ from .database import engine, init_models
 {%- endif %}
 from .errors import add_error_handlers
 from .logs import configure_logging
-from .middleware import RequestLogMiddleware
+from .middleware import BodySizeLimitMiddleware, RequestLogMiddleware
 from .routes import health, items, users
 
 
@@ -37,6 +37,8 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
     )
     add_error_handlers(app)
+    # The last added runs first: the access log sees every answer, the 413s included.
+    app.add_middleware(BodySizeLimitMiddleware, max_size=settings.max_body_size)
     app.add_middleware(RequestLogMiddleware)
     app.include_router(health.router)
     app.include_router(users.router)

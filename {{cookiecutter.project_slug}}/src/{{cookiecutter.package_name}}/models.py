@@ -2,12 +2,31 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Dialect, ForeignKey, String, Text, TypeDecorator, func, text
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .database import Base
 
-__all__ = ["Base", "Item", "User"]
+__all__ = ["MAX_ID", "Base", "Item", "User"]
+
+
+# Ids are 64-bit on both databases. SQLite numbers rows itself only for a column declared
+# INTEGER PRIMARY KEY, which holds 64 bits there.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+# The largest id: the API refuses greater ones (422) before they reach the database.
+MAX_ID = 2**63 - 1
 
 
 def utc_now() -> datetime:
@@ -54,8 +73,8 @@ class Timestamped:
 class User(Timestamped, Base):
     __tablename__ = "users"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(320), unique=True, index=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
     name: Mapped[str] = mapped_column(String(100))
 
     # lazy="raise": an implicit load cannot run under asyncio (it would fail with
@@ -66,11 +85,17 @@ class User(Timestamped, Base):
     )
 
 
+# One user per email whatever its letter case; the email is kept as it was given.
+Index("uq_users_email_lower", func.lower(User.email), unique=True)
+
+
 class Item(Timestamped, Base):
     __tablename__ = "items"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
 

@@ -13,6 +13,8 @@ from sqlalchemy import Integer, bindparam
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql import Select
 
+from .models import MAX_ID
+
 T = TypeVar("T")
 Row = TypeVar("Row", bound=Mapping[str, Any])
 
@@ -23,7 +25,7 @@ class PageParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     limit: int = Field(default=50, ge=1, le=100, description="Most rows on the page")
-    after: int = Field(default=0, ge=0, description="`next_cursor` of the previous page")
+    after: int = Field(default=0, ge=0, le=MAX_ID, description="`next_cursor` of the previous page")
 
     def bind(self) -> dict[str, int]:
         """The values for a statement made by `keyset`: one row more than the page holds,

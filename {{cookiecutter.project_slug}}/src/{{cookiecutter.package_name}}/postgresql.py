@@ -1,22 +1,49 @@
-"""PostgreSQL specifics: how the engine connects and pools, and how reads skip transactions."""
+"""PostgreSQL specifics: how the engine connects, pools and times out, and what its errors mean."""
 
+import inspect
+import traceback
+
+import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import MetaData
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from .config import settings
 
+# What DATABASE_URL's query string may hold: asyncpg's connect() arguments, and the
+# dialect's own.
+URL_OPTIONS = set(inspect.signature(asyncpg.connect).parameters) | {"prepared_statement_cache_size"}
+# SQLSTATEs (or their classes) that mean "the database cannot serve now": connection
+# failures, server shutting down or starting, too many connections, no such database,
+# refused login, and the lock and statement time limits.
+UNAVAILABLE = ("08", "53", "57P", "3D000", "28", "55P03", "57014")
+
 
 def create_engine(url: str) -> AsyncEngine:
-    """Create an engine for `url` with this project's pool settings."""
-    return create_async_engine(
+    """Create an engine for `url` with this project's pool settings and time limits."""
+    engine = create_async_engine(
         url,
         echo=settings.database_echo,
+        # Errors and logs show statements without their values, which are users' data.
+        hide_parameters=True,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
         pool_timeout=settings.database_pool_timeout,
         pool_pre_ping=settings.database_pool_pre_ping,
+        connect_args={
+            "timeout": settings.database_connect_timeout,
+            "command_timeout": settings.database_statement_timeout + 1,
+            "server_settings": {
+                "statement_timeout": str(int(settings.database_statement_timeout * 1000)),
+                "lock_timeout": str(int(settings.database_lock_timeout * 1000)),
+            },
+        },
     )
+    if unknown := sorted(set(engine.url.query) - URL_OPTIONS):
+        # Stop at start-up, as for the other settings: the driver would refuse every connection.
+        raise SystemExit(f"Invalid settings: DATABASE_URL: unknown option {', '.join(unknown)}")
+    return engine
 
 
 def for_reads(engine: AsyncEngine) -> AsyncEngine:
@@ -31,6 +58,21 @@ def for_reads(engine: AsyncEngine) -> AsyncEngine:
 def for_writes(engine: AsyncEngine) -> AsyncEngine:
     """The engine as it is: each session's transaction begins with a plain BEGIN."""
     return engine
+
+
+def is_unavailable(error: Exception) -> bool:
+    """Whether `error` says the database cannot serve now, rather than a bug."""
+    if isinstance(error, DBAPIError):
+        state = getattr(error.orig, "sqlstate", None) or ""
+        return error.connection_invalidated or state.startswith(UNAVAILABLE)
+    if isinstance(error, PoolTimeoutError):
+        return True
+    # asyncpg raises connection failures and its own time limit as plain OSError and
+    # TimeoutError: count them only when they come from the database layer.
+    return isinstance(error, OSError) and any(
+        frame.f_globals.get("__name__", "").startswith(("asyncpg.", "sqlalchemy."))
+        for frame, _ in traceback.walk_tb(error.__traceback__)
+    )
 
 
 def violated_constraint(error: IntegrityError, _metadata: MetaData) -> str | None:

@@ -1,13 +1,33 @@
-"""Request and response bodies, validated by Pydantic."""
+"""Request and response bodies, and the input types they and the routes share."""
 
+import re
 from datetime import datetime
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from fastapi import Path
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
-Name = Annotated[str, Field(min_length=1, max_length=100)]
-Title = Annotated[str, Field(min_length=1, max_length=200)]
-Description = Annotated[str, Field(max_length=10_000)]
+from .models import MAX_ID
+
+# NUL and lone surrogates: PostgreSQL cannot store the first nor UTF-8 encode the
+# second; refused on both databases, so a project can switch without changing its API.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(value: str) -> str:
+    if UNSTORABLE.search(value):
+        raise ValueError("must not contain NUL or unpaired surrogate characters")
+    return value
+
+
+Text = Annotated[str, AfterValidator(storable)]
+Name = Annotated[Text, Field(min_length=1, max_length=100)]
+Title = Annotated[Text, Field(min_length=1, max_length=200)]
+Description = Annotated[Text, Field(max_length=10_000)]
+Email = Annotated[EmailStr, AfterValidator(storable)]
+# A row id in a path: anything outside the column's range is refused with 422.
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class Input(BaseModel):
@@ -34,13 +54,14 @@ class Output(BaseModel):
 
 
 class UserCreate(Input):
-    email: EmailStr
+    email: Email
     name: Name
 
 
+# SkipJsonSchema: a field may be left out, but the schema does not offer null for it.
 class UserUpdate(Patch):
-    email: EmailStr | None = None
-    name: Name | None = None
+    email: Email | SkipJsonSchema[None] = None
+    name: Name | SkipJsonSchema[None] = None
 
 
 class ItemCreate(Input):
@@ -49,8 +70,8 @@ class ItemCreate(Input):
 
 
 class ItemUpdate(Patch):
-    title: Title | None = None
-    description: Description | None = None
+    title: Title | SkipJsonSchema[None] = None
+    description: Description | SkipJsonSchema[None] = None
 
 
 class ItemRead(Output):

@@ -1,21 +1,53 @@
-"""SQLite specifics: foreign keys, WAL, and write transactions that wait for the lock."""
+"""SQLite specifics: foreign keys, WAL, write transactions that wait for the lock, and
+what its errors mean."""
 
 import re
+import traceback
 from typing import Any
 
 from sqlalchemy import MetaData, UniqueConstraint, event
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from .config import settings
+
+# What DATABASE_URL's query string may hold: the options SQLAlchemy passes to sqlite3
+# (with `uri=true`, SQLite's own URI parameters too).
+URL_OPTIONS = {
+    "timeout",
+    "isolation_level",
+    "detect_types",
+    "check_same_thread",
+    "cached_statements",
+    "uri",
+}
+# Result codes that mean "the database cannot serve now": the write lock stayed taken
+# past the busy timeout, or the file cannot be opened, read, written or grown.
+UNAVAILABLE = {
+    "SQLITE_BUSY",
+    "SQLITE_LOCKED",
+    "SQLITE_CANTOPEN",
+    "SQLITE_IOERR",
+    "SQLITE_FULL",
+    "SQLITE_READONLY",
+    "SQLITE_PROTOCOL",
+}
 
 
 def create_engine(url: str) -> AsyncEngine:
     """Create an engine for `url` whose connections are set up for a web service."""
     engine = create_async_engine(
-        url, echo=settings.database_echo, connect_args={"timeout": settings.database_busy_timeout}
+        url,
+        echo=settings.database_echo,
+        # Errors and logs show statements without their values, which are users' data.
+        hide_parameters=True,
+        connect_args={"timeout": settings.database_busy_timeout},
     )
+    if "uri" not in engine.url.query and (unknown := sorted(set(engine.url.query) - URL_OPTIONS)):
+        # Stop at start-up, as for the other settings, rather than ignore the option.
+        raise SystemExit(f"Invalid settings: DATABASE_URL: unknown option {', '.join(unknown)}")
     event.listen(engine.sync_engine, "connect", configure_connection)
     event.listen(engine.sync_engine, "begin", begin)
     return engine
@@ -55,6 +87,19 @@ def configure_connection(dbapi_connection: Any, _connection_record: Any) -> None
 def begin(connection: Connection) -> None:
     mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
     connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def is_unavailable(error: Exception) -> bool:
+    """Whether `error` says the database cannot serve now, rather than a bug."""
+    if isinstance(error, DBAPIError):
+        return getattr(error.orig, "sqlite_errorname", None) in UNAVAILABLE
+    if isinstance(error, PoolTimeoutError):
+        return True
+    # An OSError counts only when it comes from the database layer.
+    return isinstance(error, OSError) and any(
+        frame.f_globals.get("__name__", "").startswith(("aiosqlite.", "sqlalchemy."))
+        for frame, _ in traceback.walk_tb(error.__traceback__)
+    )
 
 
 def violated_constraint(error: IntegrityError, metadata: MetaData) -> str | None:

@@ -4,12 +4,12 @@ from fastapi import APIRouter, status
 from sqlalchemy import bindparam, delete, exists, insert, select, update
 
 from ..database import DbSession, ReadConnection
-from ..errors import NotFound
+from ..errors import NotFound, documented
 from ..models import Item, User
 from ..pagination import Page, PageQuery, keyset, split_page
-from ..schemas import ItemCreate, ItemRead, ItemUpdate
+from ..schemas import Id, ItemCreate, ItemRead, ItemUpdate
 
-router = APIRouter(tags=["items"])
+router = APIRouter(tags=["items"], responses=documented(503))
 
 # Statements are built once, here: building one costs more than running it, and
 # SQLAlchemy then reuses its compiled form. Values come as bind parameters.
@@ -21,15 +21,17 @@ UPDATE = update(Item).where(Item.id == bindparam("item_id")).returning(Item)
 DELETE = delete(Item).where(Item.id == bindparam("item_id")).returning(Item.id)
 
 
-@router.post("/users/{user_id}/items", status_code=status.HTTP_201_CREATED)
-async def create_item(user_id: int, body: ItemCreate, session: DbSession) -> ItemRead:
+@router.post(
+    "/users/{user_id}/items", status_code=status.HTTP_201_CREATED, responses=documented(404, 413)
+)
+async def create_item(user_id: Id, body: ItemCreate, session: DbSession) -> ItemRead:
     """Create an item; a missing user breaks the foreign key, which answers 404."""
     item = await session.scalar(INSERT, {"owner_id": user_id, **body.model_dump()})
     return ItemRead.model_validate(item)
 
 
-@router.get("/users/{user_id}/items")
-async def list_items(user_id: int, connection: ReadConnection, page: PageQuery) -> Page[ItemRead]:
+@router.get("/users/{user_id}/items", responses=documented(404))
+async def list_items(user_id: Id, connection: ReadConnection, page: PageQuery) -> Page[ItemRead]:
     """List a user's items by id."""
     params = {"user_id": user_id, **page.bind()}
     rows = (await connection.execute(SELECT_PAGE, params)).mappings().all()
@@ -40,23 +42,25 @@ async def list_items(user_id: int, connection: ReadConnection, page: PageQuery) 
     return Page[ItemRead].model_validate({"items": items, "next_cursor": next_cursor})
 
 
-@router.get("/items/{item_id}")
-async def get_item(item_id: int, connection: ReadConnection) -> ItemRead:
+@router.get("/items/{item_id}", responses=documented(404))
+async def get_item(item_id: Id, connection: ReadConnection) -> ItemRead:
     item = (await connection.execute(SELECT, {"item_id": item_id})).mappings().first()
     if item is None:
         raise NotFound("Item", item_id)
     return ItemRead.model_validate(item)
 
 
-@router.patch("/items/{item_id}")
-async def update_item(item_id: int, body: ItemUpdate, session: DbSession) -> ItemRead:
+@router.patch("/items/{item_id}", responses=documented(404, 413))
+async def update_item(item_id: Id, body: ItemUpdate, session: DbSession) -> ItemRead:
     item = await session.scalar(UPDATE, {"item_id": item_id, **body.model_dump(exclude_unset=True)})
     if item is None:
         raise NotFound("Item", item_id)
     return ItemRead.model_validate(item)
 
 
-@router.delete("/items/{item_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_item(item_id: int, session: DbSession) -> None:
+@router.delete(
+    "/items/{item_id}", status_code=status.HTTP_204_NO_CONTENT, responses=documented(404)
+)
+async def delete_item(item_id: Id, session: DbSession) -> None:
     if await session.scalar(DELETE, {"item_id": item_id}) is None:
         raise NotFound("Item", item_id)

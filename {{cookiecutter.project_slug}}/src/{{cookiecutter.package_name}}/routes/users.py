@@ -9,12 +9,12 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..database import DbSession, ReadConnection
-from ..errors import NotFound
+from ..errors import NotFound, documented
 from ..models import Item, User
 from ..pagination import Page, PageQuery, keyset, split_page
-from ..schemas import UserCreate, UserRead, UserUpdate, UserWithItems
+from ..schemas import Id, UserCreate, UserRead, UserUpdate, UserWithItems
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = APIRouter(prefix="/users", tags=["users"], responses=documented(503))
 
 # Statements are built once, here: building one costs more than running it, and
 # SQLAlchemy then reuses its compiled form. Values come as bind parameters.
@@ -37,7 +37,7 @@ async def items_of(connection: AsyncConnection, user_ids: Sequence[int]) -> dict
     return items
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=documented(409, 413))
 async def create_user(body: UserCreate, session: DbSession) -> UserRead:
     user = await session.scalar(INSERT, body.model_dump())
     return UserRead.model_validate(user)
@@ -57,8 +57,8 @@ async def list_users(connection: ReadConnection, page: PageQuery) -> Page[UserWi
     )
 
 
-@router.get("/{user_id}")
-async def get_user(user_id: int, connection: ReadConnection) -> UserWithItems:
+@router.get("/{user_id}", responses=documented(404))
+async def get_user(user_id: Id, connection: ReadConnection) -> UserWithItems:
     user = (await connection.execute(SELECT, {"user_id": user_id})).mappings().first()
     if user is None:
         raise NotFound("User", user_id)
@@ -66,16 +66,16 @@ async def get_user(user_id: int, connection: ReadConnection) -> UserWithItems:
     return UserWithItems.model_validate({**user, "items": items[user_id]})
 
 
-@router.patch("/{user_id}")
-async def update_user(user_id: int, body: UserUpdate, session: DbSession) -> UserRead:
+@router.patch("/{user_id}", responses=documented(404, 409, 413))
+async def update_user(user_id: Id, body: UserUpdate, session: DbSession) -> UserRead:
     user = await session.scalar(UPDATE, {"user_id": user_id, **body.model_dump(exclude_unset=True)})
     if user is None:
         raise NotFound("User", user_id)
     return UserRead.model_validate(user)
 
 
-@router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_user(user_id: int, session: DbSession) -> None:
+@router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT, responses=documented(404))
+async def delete_user(user_id: Id, session: DbSession) -> None:
     """Delete a user; the database deletes the user's items with it."""
     if await session.scalar(DELETE, {"user_id": user_id}) is None:
         raise NotFound("User", user_id)
