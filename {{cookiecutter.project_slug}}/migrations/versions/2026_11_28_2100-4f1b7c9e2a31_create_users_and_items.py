@@ -16,8 +16,11 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-# 64-bit ids; on SQLite a rowid alias must be declared INTEGER, which holds 64 bits there.
-BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+{%- if cookiecutter.database == "postgresql" %}
+BIG_ID = sa.BigInteger()
+{%- else %}
+BIG_ID = sa.Integer()  # a rowid alias, 64 bits
+{%- endif %}
 
 
 def timestamps() -> list[sa.Column[object]]:

@@ -2,8 +2,21 @@
 
 from datetime import UTC, datetime
 
+{%- if cookiecutter.database == "postgresql" %}
 from sqlalchemy import (
     BigInteger,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    TypeDecorator,
+    func,
+    text,
+)
+{%- else %}
+from sqlalchemy import (
     DateTime,
     Dialect,
     ForeignKey,
@@ -15,6 +28,7 @@ from sqlalchemy import (
     func,
     text,
 )
+{%- endif %}
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .database import Base
@@ -22,9 +36,14 @@ from .database import Base
 __all__ = ["MAX_ID", "Base", "Item", "User"]
 
 
-# Ids are 64-bit on both databases. SQLite numbers rows itself only for a column declared
-# INTEGER PRIMARY KEY, which holds 64 bits there.
-BigId = BigInteger().with_variant(Integer(), "sqlite")
+{%- if cookiecutter.database == "postgresql" %}
+# Ids are 64-bit: a busy table outgrows 32 bits.
+BigId = BigInteger()
+{%- else %}
+# Ids are 64-bit: SQLite numbers rows itself for a column declared INTEGER PRIMARY KEY,
+# which holds 64 bits.
+BigId = Integer()
+{%- endif %}
 # The largest id: the API refuses greater ones (422) before they reach the database.
 MAX_ID = 2**63 - 1
 

@@ -10,8 +10,9 @@ from pydantic.json_schema import SkipJsonSchema
 
 from .models import MAX_ID
 
-# NUL and lone surrogates: PostgreSQL cannot store the first nor UTF-8 encode the
-# second; refused on both databases, so a project can switch without changing its API.
+# NUL and lone surrogates: not every database can store a NUL in text, and none can
+# encode a lone surrogate as UTF-8. Refused whatever the database, so that the API stays
+# the same if the project changes database.
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
