@@ -1,17 +1,50 @@
-"""How the service behaves when PostgreSQL fails under it."""
+"""How the service behaves when PostgreSQL fails, refuses or waits under it: 503 with
+Retry-After while it cannot serve, never a 500, and never a wait without a bound."""
 
+import asyncio
 import logging
+import time
+from collections.abc import AsyncIterator
 
 import pytest
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy import make_url
+from sqlalchemy import delete, insert, make_url, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from {{ cookiecutter.package_name }}.config import settings
+from {{ cookiecutter.package_name }}.models import User
 from {{ cookiecutter.package_name }}.postgresql import create_engine
 
 from .conftest import use_engine
 from .postgresql import TcpProxy
 
 SECRET = "s3cret-Pa55word"  # noqa: S105
+
+
+def client_on(app: object) -> AsyncClient:
+    transport = ASGITransport(app=app, raise_app_exceptions=False)  # type: ignore[arg-type]
+    return AsyncClient(transport=transport, base_url="http://test")
+
+
+def assert_unavailable(*responses: object) -> None:
+    for response in responses:
+        assert response.status_code == 503, response.text  # type: ignore[attr-defined]
+        assert response.json() == {"detail": "Database unavailable"}  # type: ignore[attr-defined]
+        assert response.headers["Retry-After"] == "5"  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+async def committed_users(engine: AsyncEngine) -> AsyncIterator[list[int]]:
+    """Two users committed for real, for tests that need other connections to see them."""
+    async with engine.begin() as conn:
+        result = await conn.execute(
+            insert(User).returning(User.id),
+            [{"email": f"lock-{n}@example.com", "name": f"Lock {n}"} for n in range(2)],
+        )
+        ids = list(result.scalars())
+    yield ids
+    async with engine.begin() as conn:
+        await conn.execute(delete(User).where(User.id.in_(ids)))
 
 
 async def test_outage_answers_503_and_recovers_without_restart(
@@ -25,8 +58,7 @@ async def test_outage_answers_503_and_recovers_without_restart(
     logger = logging.getLogger("{{ cookiecutter.package_name }}")
     logger.addHandler(caplog.handler)
     try:
-        transport = ASGITransport(app=use_engine(monkeypatch, engine), raise_app_exceptions=False)
-        async with AsyncClient(transport=transport, base_url="http://test") as client:
+        async with client_on(use_engine(monkeypatch, engine)) as client:
             assert (await client.get("/health/ready")).status_code == 200
             await proxy.stop()
 
@@ -44,13 +76,120 @@ async def test_outage_answers_503_and_recovers_without_restart(
         await proxy.stop()
         await engine.dispose()
 
-    for response in down:
-        assert response.status_code == 503
-        assert response.json() == {"detail": "Database unavailable"}
-        assert response.headers["Retry-After"] == "5"
+    assert_unavailable(*down)
     assert live.status_code == 200
     assert back.status_code == 200
     assert missing.status_code == 404
     assert any("database unavailable" in r.getMessage() for r in caplog.records)
     assert all(SECRET not in r.getMessage() for r in caplog.records)
     assert all(SECRET not in response.text for response in down)
+
+
+async def test_a_terminated_connection_answers_503_once(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> None:
+    app_engine = create_engine(database_url)
+    try:
+        async with client_on(use_engine(monkeypatch, app_engine)) as client:
+            async with app_engine.connect() as conn:  # the pool's one connection, warmed
+                pid = await conn.scalar(text("SELECT pg_backend_pid()"))
+            async with engine.connect() as admin:
+                await admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+            cut = await client.get("/users/999999")
+            after = await client.get("/users/999999")
+    finally:
+        await app_engine.dispose()
+
+    assert_unavailable(cut)
+    assert after.status_code == 404
+
+
+async def test_a_missing_database_answers_503(
+    monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> None:
+    missing = make_url(database_url).set(database="no_such_database_here")
+    app_engine = create_engine(missing.render_as_string(hide_password=False))
+    try:
+        async with client_on(use_engine(monkeypatch, app_engine)) as client:
+            responses = [await client.get("/health/ready"), await client.get("/users/1")]
+    finally:
+        await app_engine.dispose()
+
+    assert_unavailable(*responses)
+
+
+async def test_too_many_connections_answers_503(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> None:
+    role = f"no_connections_{id(engine)}"
+    async with engine.connect() as admin:
+        await admin.execute(text(f"CREATE ROLE {role} LOGIN PASSWORD '{role}' CONNECTION LIMIT 0"))
+        await admin.commit()
+    limited = make_url(database_url).set(username=role, password=role)
+    app_engine = create_engine(limited.render_as_string(hide_password=False))
+    try:
+        async with client_on(use_engine(monkeypatch, app_engine)) as client:
+            responses = [await client.get("/health/ready"), await client.get("/users/1")]
+    finally:
+        await app_engine.dispose()
+        async with engine.connect() as admin:
+            await admin.execute(text(f"DROP ROLE {role}"))
+            await admin.commit()
+
+    assert_unavailable(*responses)
+
+
+async def test_a_row_locked_elsewhere_holds_only_its_own_requests(
+    engine: AsyncEngine,
+    monkeypatch: pytest.MonkeyPatch,
+    database_url: str,
+    committed_users: list[int],
+) -> None:
+    """Requests for the locked row end within the lock timeout; the rest keep answering."""
+    monkeypatch.setattr(settings, "database_lock_timeout", 0.5)
+    app_engine = create_engine(database_url)
+    locked, free = committed_users
+    try:
+        async with (
+            client_on(use_engine(monkeypatch, app_engine)) as client,
+            engine.connect() as holder,
+        ):
+            await holder.execute(
+                text("SELECT 1 FROM users WHERE id = :id FOR UPDATE"), {"id": locked}
+            )
+            start = time.perf_counter()
+            blocked, ready, other = await asyncio.gather(
+                client.patch(f"/users/{locked}", json={"name": "Waited"}),
+                client.get("/health/ready"),
+                client.patch(f"/users/{free}", json={"name": "Free"}),
+            )
+            waited = time.perf_counter() - start
+            await holder.rollback()
+    finally:
+        await app_engine.dispose()
+
+    assert_unavailable(blocked)
+    assert waited < 2
+    assert ready.status_code == 200
+    assert other.status_code == 200
+
+
+async def test_every_connection_carries_the_time_limits(database_url: str) -> None:
+    app_engine = create_engine(database_url)
+    try:
+        async with app_engine.connect() as conn:
+            statement = await conn.scalar(text("SHOW statement_timeout"))
+            lock = await conn.scalar(text("SHOW lock_timeout"))
+    finally:
+        await app_engine.dispose()
+
+    assert statement == f"{int(settings.database_statement_timeout)}s"
+    assert lock == f"{int(settings.database_lock_timeout)}s"
+
+
+def test_an_unknown_url_option_stops_start_up(database_url: str) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        create_engine(f"{database_url}?sslmode=require&pool=3")
+
+    assert str(stopped.value) == "Invalid settings: DATABASE_URL: unknown option pool, sslmode"

@@ -1,14 +1,34 @@
-"""How the service behaves when its SQLite file cannot be used."""
+"""How the service behaves when its SQLite file is busy or unusable: writes wait for the
+write lock up to the busy timeout, then 503; reads go on; never a 500."""
 
+import asyncio
+import sqlite3
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from httpx import ASGITransport, AsyncClient
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from {{ cookiecutter.package_name }} import models
+from {{ cookiecutter.package_name }}.config import settings
 from {{ cookiecutter.package_name }}.sqlite import create_engine
 
 from .conftest import use_engine
+
+
+def client_on(app: object) -> AsyncClient:
+    transport = ASGITransport(app=app, raise_app_exceptions=False)  # type: ignore[arg-type]
+    return AsyncClient(transport=transport, base_url="http://test")
+
+
+async def new_database(path: Path) -> AsyncEngine:
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    async with engine.begin() as conn:
+        await conn.run_sync(models.Base.metadata.create_all)
+    return engine
 
 
 async def test_unusable_file_answers_503_and_recovers_without_restart(
@@ -16,9 +36,8 @@ async def test_unusable_file_answers_503_and_recovers_without_restart(
 ) -> None:
     folder = tmp_path / "data"  # missing: SQLite cannot open the file
     engine = create_engine(f"sqlite+aiosqlite:///{folder / 'app.db'}")
-    transport = ASGITransport(app=use_engine(monkeypatch, engine), raise_app_exceptions=False)
     try:
-        async with AsyncClient(transport=transport, base_url="http://test") as client:
+        async with client_on(use_engine(monkeypatch, engine)) as client:
             down = [
                 await client.get("/health/ready"),
                 await client.get("/users/1"),
@@ -40,3 +59,82 @@ async def test_unusable_file_answers_503_and_recovers_without_restart(
     assert live.status_code == 200
     assert back.status_code == 200
     assert missing.status_code == 404
+
+
+async def test_writes_take_the_lock_when_they_begin(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    engine = await new_database(tmp_path / "app.db")
+    begins: list[str] = []
+
+    def record(*args: Any) -> None:
+        if args[2].startswith("BEGIN"):
+            begins.append(args[2])
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        async with client_on(use_engine(monkeypatch, engine)) as client:
+            created = await client.post("/users", json={"email": "a@example.com", "name": "A"})
+            read = await client.get(f"/users/{created.json()['id']}")
+    finally:
+        await engine.dispose()
+
+    assert read.status_code == 200
+    assert begins == ["BEGIN IMMEDIATE", "BEGIN DEFERRED"]
+
+
+async def test_concurrent_writes_wait_for_each_other(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    engine = await new_database(tmp_path / "app.db")
+    try:
+        async with client_on(use_engine(monkeypatch, engine)) as client:
+            created = await asyncio.gather(
+                *(
+                    client.post("/users", json={"email": f"u{n}@example.com", "name": f"U{n}"})
+                    for n in range(10)
+                )
+            )
+            ids = [response.json()["id"] for response in created]
+            updated = await asyncio.gather(
+                *(client.patch(f"/users/{user_id}", json={"name": "Renamed"}) for user_id in ids)
+            )
+    finally:
+        await engine.dispose()
+
+    assert [response.status_code for response in created] == [201] * 10
+    assert [response.status_code for response in updated] == [200] * 10
+
+
+async def test_a_write_lock_held_too_long_answers_503_and_reads_go_on(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(settings, "database_busy_timeout", 0.3)
+    path = tmp_path / "app.db"
+    engine = await new_database(path)
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        async with client_on(use_engine(monkeypatch, engine)) as client:
+            holder.execute("BEGIN IMMEDIATE")
+            start = time.perf_counter()
+            blocked = await client.post("/users", json={"email": "a@example.com", "name": "A"})
+            waited = time.perf_counter() - start
+            read = await client.get("/users")
+            holder.execute("ROLLBACK")
+            after = await client.post("/users", json={"email": "a@example.com", "name": "A"})
+    finally:
+        holder.close()
+        await engine.dispose()
+
+    assert blocked.status_code == 503
+    assert blocked.headers["Retry-After"] == "5"
+    assert 0.2 < waited < 2
+    assert read.status_code == 200
+    assert after.status_code == 201
+
+
+def test_an_unknown_url_option_stops_start_up(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        create_engine(f"sqlite+aiosqlite:///{tmp_path / 'app.db'}?journal=wal")
+
+    assert str(stopped.value) == "Invalid settings: DATABASE_URL: unknown option journal"

@@ -5,11 +5,14 @@ import math
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request, status
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 
 from .database import Base
 from .logs import logger
@@ -118,8 +121,36 @@ async def invalid_request(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": errors}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 
 
+async def undecodable_body(request: Request, exc: Exception) -> JSONResponse:
+    """A body that is not UTF-8, or nested too deeply to parse, answers 422 like any other
+    malformed JSON (which every route with a body documents), not FastAPI's 400."""
+    assert isinstance(exc, StarletteHTTPException)  # noqa: S101 (registered for 400 only)
+    if not isinstance(exc.__cause__, UnicodeDecodeError | RecursionError):
+        return await http_exception_handler(request, exc)
+    error = {"type": "json_invalid", "loc": ["body"], "msg": "JSON decode error", "input": None}
+    return JSONResponse({"detail": [error]}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+
+async def method_not_allowed(request: Request, _exc: Exception) -> JSONResponse:
+    """405 whose Allow lists every method of the path, as HTTP requires: Starlette's
+    names only those of the first route that matched the path."""
+    methods = {
+        method
+        for route in request.app.router.routes
+        if isinstance(route, Route) and route.matches(request.scope)[0] is not Match.NONE
+        for method in route.methods or ()
+    }
+    return JSONResponse(
+        {"detail": "Method Not Allowed"},
+        status_code=status.HTTP_405_METHOD_NOT_ALLOWED,
+        headers={"Allow": ", ".join(sorted(methods))},
+    )
+
+
 def add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(status.HTTP_400_BAD_REQUEST, undecodable_body)
+    app.add_exception_handler(status.HTTP_405_METHOD_NOT_ALLOWED, method_not_allowed)
     app.add_exception_handler(IntegrityError, constraint_violated)
     for error in (DBAPIError, PoolTimeoutError, OSError):
         app.add_exception_handler(error, database_failed)

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 {%- if cookiecutter.database == "postgresql" %}
+
 from sqlalchemy import (
     BigInteger,
     DateTime,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     text,
 )
 {%- else %}
+
 from sqlalchemy import (
     DateTime,
     Dialect,

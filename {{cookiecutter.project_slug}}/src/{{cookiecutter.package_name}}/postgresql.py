@@ -4,7 +4,7 @@ import inspect
 import traceback
 
 import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -22,7 +22,10 @@ UNAVAILABLE = ("08", "53", "57P", "3D000", "28", "55P03", "57014")
 
 def create_engine(url: str) -> AsyncEngine:
     """Create an engine for `url` with this project's pool settings and time limits."""
-    engine = create_async_engine(
+    if unknown := sorted(set(make_url(url).query) - URL_OPTIONS):
+        # Stop at start-up, as for the other settings: the driver would refuse every connection.
+        raise SystemExit(f"Invalid settings: DATABASE_URL: unknown option {', '.join(unknown)}")
+    return create_async_engine(
         url,
         echo=settings.database_echo,
         # Errors and logs show statements without their values, which are users' data.
@@ -40,10 +43,6 @@ def create_engine(url: str) -> AsyncEngine:
             },
         },
     )
-    if unknown := sorted(set(engine.url.query) - URL_OPTIONS):
-        # Stop at start-up, as for the other settings: the driver would refuse every connection.
-        raise SystemExit(f"Invalid settings: DATABASE_URL: unknown option {', '.join(unknown)}")
-    return engine
 
 
 def for_reads(engine: AsyncEngine) -> AsyncEngine:

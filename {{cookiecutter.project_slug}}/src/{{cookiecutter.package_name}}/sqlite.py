@@ -5,7 +5,7 @@ import re
 import traceback
 from typing import Any
 
-from sqlalchemy import MetaData, UniqueConstraint, event
+from sqlalchemy import MetaData, UniqueConstraint, event, make_url
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -38,6 +38,10 @@ UNAVAILABLE = {
 
 def create_engine(url: str) -> AsyncEngine:
     """Create an engine for `url` whose connections are set up for a web service."""
+    query = make_url(url).query
+    if "uri" not in query and (unknown := sorted(set(query) - URL_OPTIONS)):
+        # Stop at start-up, as for the other settings, rather than ignore the option.
+        raise SystemExit(f"Invalid settings: DATABASE_URL: unknown option {', '.join(unknown)}")
     engine = create_async_engine(
         url,
         echo=settings.database_echo,
@@ -45,9 +49,6 @@ def create_engine(url: str) -> AsyncEngine:
         hide_parameters=True,
         connect_args={"timeout": settings.database_busy_timeout},
     )
-    if "uri" not in engine.url.query and (unknown := sorted(set(engine.url.query) - URL_OPTIONS)):
-        # Stop at start-up, as for the other settings, rather than ignore the option.
-        raise SystemExit(f"Invalid settings: DATABASE_URL: unknown option {', '.join(unknown)}")
     event.listen(engine.sync_engine, "connect", configure_connection)
     event.listen(engine.sync_engine, "begin", begin)
     return engine
