@@ -11,11 +11,12 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 {%- if cookiecutter.database == "sqlite" %}
 from sqlalchemy import TypeDecorator
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SAWarning
 {%- else %}
 from sqlalchemy import TypeDecorator
-{%- endif %}
 from sqlalchemy.engine import Connection
+{%- endif %}
 
 from {{ cookiecutter.package_name }}.config import settings
 from {{ cookiecutter.package_name }}.database import engine
