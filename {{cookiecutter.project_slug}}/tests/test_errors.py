@@ -64,6 +64,30 @@ async def test_non_finite_numbers_are_refused(client: AsyncClient) -> None:
         assert response.status_code == 422, number
 
 
+async def test_a_body_that_cannot_be_decoded_is_a_422_like_malformed_json(
+    client: AsyncClient,
+) -> None:
+    """Not UTF-8, or nested too deep for the parser: FastAPI's own answer is an
+    undocumented 400."""
+    json_body = {"content-type": "application/json"}
+    for content in (b'{"name": "\xff"}', b"[" * 100_000 + b"]" * 100_000, b'{"name": '):
+        response = await client.post("/users", content=content, headers=json_body)
+        assert response.status_code == 422, content[:20]
+        assert response.json()["detail"][0]["type"] == "json_invalid"
+
+
+async def test_a_405_allows_every_method_of_the_path(client: AsyncClient) -> None:
+    allowed = {
+        "/users": "GET, POST",
+        "/users/1": "GET, PATCH, DELETE",
+        "/items/1": "GET, PATCH, DELETE",
+    }
+    for path, methods in allowed.items():
+        response = await client.put(path)
+        assert response.status_code == 405, path
+        assert response.headers["allow"] == methods
+
+
 async def test_a_422_echoes_only_an_excerpt(client: AsyncClient) -> None:
     response = await client.post("/users", json={"email": "x" * 100_000, "name": "Ada"})
 

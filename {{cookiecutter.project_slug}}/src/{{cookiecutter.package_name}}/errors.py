@@ -4,7 +4,7 @@ other error into an answer: a 500 means a bug, never a client's input or the dat
 import math
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request, status
+from fastapi import FastAPI, HTTPException, Request, Response, status
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match, Route
+from starlette.routing import Match
 
 from .database import Base
 from .logs import logger
@@ -30,6 +30,7 @@ CONSTRAINT_ANSWERS: dict[str, tuple[int, str]] = {
 }
 RETRY_AFTER = {"Retry-After": "5"}
 EXCERPT = 100  # characters of an invalid input that a 422 echoes back
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")  # those a 405 may allow
 
 
 class ErrorBody(BaseModel):
@@ -121,7 +122,7 @@ async def invalid_request(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": errors}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 
 
-async def undecodable_body(request: Request, exc: Exception) -> JSONResponse:
+async def undecodable_body(request: Request, exc: Exception) -> Response:
     """A body that is not UTF-8, or nested too deeply to parse, answers 422 like any other
     malformed JSON (which every route with a body documents), not FastAPI's 400."""
     assert isinstance(exc, StarletteHTTPException)  # noqa: S101 (registered for 400 only)
@@ -134,16 +135,15 @@ async def undecodable_body(request: Request, exc: Exception) -> JSONResponse:
 async def method_not_allowed(request: Request, _exc: Exception) -> JSONResponse:
     """405 whose Allow lists every method of the path, as HTTP requires: Starlette's
     names only those of the first route that matched the path."""
-    methods = {
-        method
-        for route in request.app.router.routes
-        if isinstance(route, Route) and route.matches(request.scope)[0] is not Match.NONE
-        for method in route.methods or ()
-    }
+
+    def routed(method: str) -> bool:
+        scope = {**request.scope, "method": method}
+        return any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes)
+
     return JSONResponse(
         {"detail": "Method Not Allowed"},
         status_code=status.HTTP_405_METHOD_NOT_ALLOWED,
-        headers={"Allow": ", ".join(sorted(methods))},
+        headers={"Allow": ", ".join(filter(routed, METHODS))},
     )
 
 
