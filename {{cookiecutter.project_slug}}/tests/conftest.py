@@ -22,14 +22,14 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from {{ cookiecutter.package_name }} import database, models
-from {{ cookiecutter.package_name }}.database import get_db, get_read_connection
+from {{ cookiecutter.package_name }}.database import get_connection, get_db
 from {{ cookiecutter.package_name }}.main import create_app
 {%- if cookiecutter.database == "postgresql" %}
-from {{ cookiecutter.package_name }}.postgresql import create_engine, for_reads, for_writes
+from {{ cookiecutter.package_name }}.postgresql import create_engine, for_single_statements, for_transactions
 
 from .postgresql import database_url as database_url  # a fixture
 {%- else %}
-from {{ cookiecutter.package_name }}.sqlite import create_engine, for_reads, for_writes
+from {{ cookiecutter.package_name }}.sqlite import create_engine, for_single_statements, for_transactions
 
 from .sqlite import database_url as database_url  # a fixture
 {%- endif %}
@@ -102,7 +102,7 @@ def add_item(connection: AsyncConnection) -> AddItem:
 
 
 def app_using(connection: AsyncConnection) -> FastAPI:
-    """The application, reading on `connection` and writing in savepoints inside it."""
+    """The application, working on `connection` (sessions in savepoints inside it)."""
     sessions = async_sessionmaker(
         bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
     )
@@ -111,20 +111,24 @@ def app_using(connection: AsyncConnection) -> FastAPI:
         async with sessions() as session, session.begin():
             yield session
 
-    async def get_test_read_connection() -> AsyncIterator[AsyncConnection]:
-        yield connection
+    async def get_test_connection() -> AsyncIterator[AsyncConnection]:
+        # A savepoint per request: a failed statement undoes that request alone.
+        async with connection.begin_nested():
+            yield connection
 
     app = create_app()
+    app.dependency_overrides[get_connection] = get_test_connection
     app.dependency_overrides[get_db] = get_test_db
-    app.dependency_overrides[get_read_connection] = get_test_read_connection
     return app
 
 
 def use_engine(monkeypatch: pytest.MonkeyPatch, engine: AsyncEngine) -> FastAPI:
     """The application as it runs in production, on `engine` instead of DATABASE_URL's."""
-    monkeypatch.setattr(database, "read_engine", for_reads(engine))
+    monkeypatch.setattr(database, "statement_engine", for_single_statements(engine))
     monkeypatch.setattr(
-        database, "SessionLocal", async_sessionmaker(for_writes(engine), expire_on_commit=False)
+        database,
+        "SessionLocal",
+        async_sessionmaker(for_transactions(engine), expire_on_commit=False),
     )
     return create_app()
 

@@ -4,15 +4,16 @@ write lock up to the busy timeout, then 503; reads go on; never a 500."""
 import asyncio
 import sqlite3
 import time
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from {{ cookiecutter.package_name }} import models
+from {{ cookiecutter.package_name }} import database, models
 from {{ cookiecutter.package_name }}.config import settings
 from {{ cookiecutter.package_name }}.sqlite import create_engine
 
@@ -61,10 +62,13 @@ async def test_unusable_file_answers_503_and_recovers_without_restart(
     assert missing.status_code == 404
 
 
-async def test_writes_take_the_lock_when_they_begin(
+async def test_transactions_take_the_write_lock_when_they_begin(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    """A session's transaction (several statements) begins IMMEDIATE; a lone statement's
+    begins DEFERRED, so reads never wait for the writer."""
     engine = await new_database(tmp_path / "app.db")
+    use_engine(monkeypatch, engine)
     begins: list[str] = []
 
     def record(*args: Any) -> None:
@@ -73,14 +77,37 @@ async def test_writes_take_the_lock_when_they_begin(
 
     event.listen(engine.sync_engine, "before_cursor_execute", record)
     try:
-        async with client_on(use_engine(monkeypatch, engine)) as client:
-            created = await client.post("/users", json={"email": "a@example.com", "name": "A"})
-            read = await client.get(f"/users/{created.json()['id']}")
+        async with asynccontextmanager(database.get_db)() as session:
+            await session.execute(text("SELECT 1"))
+        async with asynccontextmanager(database.get_connection)() as connection:
+            await connection.execute(text("SELECT 1"))
     finally:
         await engine.dispose()
 
-    assert read.status_code == 200
     assert begins == ["BEGIN IMMEDIATE", "BEGIN DEFERRED"]
+
+
+async def test_a_failed_commit_is_never_answered_2xx(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    engine = await new_database(tmp_path / "app.db")
+
+    def fail(_connection: Any) -> None:
+        raise RuntimeError("commit failed")
+
+    try:
+        async with client_on(use_engine(monkeypatch, engine)) as client:
+            event.listen(engine.sync_engine, "commit", fail)
+            try:
+                response = await client.post("/users", json={"email": "a@example.com", "name": "A"})
+            finally:
+                event.remove(engine.sync_engine, "commit", fail)
+            listed = await client.get("/users")
+    finally:
+        await engine.dispose()
+
+    assert response.status_code == 500
+    assert listed.json()["items"] == []
 
 
 async def test_concurrent_writes_wait_for_each_other(

@@ -1,12 +1,14 @@
 """What reaches the database is what the client was told, in a bounded number of statements."""
 
+from contextlib import asynccontextmanager
 from typing import Any
 
+import pytest
 from httpx import AsyncClient
 from sqlalchemy import event, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.orm import Session
+from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
 
+from {{ cookiecutter.package_name }} import database
 from {{ cookiecutter.package_name }}.models import Item, User
 
 from .conftest import AddUser
@@ -16,20 +18,29 @@ async def count_users(connection: AsyncConnection) -> int:
     return await connection.scalar(select(func.count()).select_from(User)) or 0
 
 
-async def test_a_failed_commit_is_never_answered_2xx(
-    client: AsyncClient, connection: AsyncConnection
+async def test_a_session_commits_what_returned_and_rolls_back_what_raised(
+    connection: AsyncConnection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def fail(_session: Session) -> None:
-        raise RuntimeError("commit failed")
+    """get_db, the dependency for writes of several statements: all of them or none."""
+    sessions = async_sessionmaker(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+    monkeypatch.setattr(database, "SessionLocal", sessions)
+    session_of = asynccontextmanager(database.get_db)
 
-    event.listen(Session, "before_commit", fail)
-    try:
-        response = await client.post("/users", json={"email": "ada@example.com", "name": "Ada"})
-    finally:
-        event.remove(Session, "before_commit", fail)
+    async with session_of() as session:
+        await session.execute(insert(User).values(email="kept@example.com", name="Kept"))
+        await session.execute(insert(User).values(email="also@example.com", name="Also"))
 
-    assert response.status_code == 500
-    assert await count_users(connection) == 0
+    async def fail_after_a_write() -> None:
+        async with session_of() as session:
+            await session.execute(insert(User).values(email="lost@example.com", name="Lost"))
+            raise RuntimeError("the route failed")
+
+    with pytest.raises(RuntimeError):
+        await fail_after_a_write()
+
+    assert await count_users(connection) == 2
 
 
 async def test_a_failed_request_keeps_none_of_its_writes(

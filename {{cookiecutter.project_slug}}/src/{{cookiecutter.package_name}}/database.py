@@ -1,5 +1,5 @@
-"""The engine, and the two ways a route reaches the database: a connection to read, a
-session to write."""
+"""The engine, and the two ways a route reaches the database: a connection for reads and
+single-statement writes, a session for writes of several statements."""
 
 from collections.abc import AsyncIterator
 from typing import Annotated
@@ -15,9 +15,9 @@ from sqlalchemy.orm import DeclarativeBase
 
 from .config import settings
 {%- if cookiecutter.database == "postgresql" %}
-from .postgresql import create_engine, for_reads, for_writes
+from .postgresql import create_engine, for_single_statements, for_transactions
 {%- else %}
-from .sqlite import create_engine, for_reads, for_writes
+from .sqlite import create_engine, for_single_statements, for_transactions
 {%- endif %}
 
 
@@ -40,33 +40,35 @@ class Base(DeclarativeBase):
 
 
 engine = create_engine(settings.database_url)
-read_engine = for_reads(engine)
-SessionLocal = async_sessionmaker(for_writes(engine), expire_on_commit=False)
+statement_engine = for_single_statements(engine)
+SessionLocal = async_sessionmaker(for_transactions(engine), expire_on_commit=False)
+
+
+async def get_connection() -> AsyncIterator[AsyncConnection]:
+    """Yield a connection whose statements are each complete on their own: a read, or a
+    write of one statement (INSERT, UPDATE or DELETE ... RETURNING), which is atomic."""
+    async with statement_engine.begin() as connection:
+        yield connection
 
 
 async def get_db() -> AsyncIterator[AsyncSession]:
-    """Yield a session inside a transaction: committed if the route returns, rolled back if it raises."""
+    """Yield a session inside a transaction, for a write of several statements: committed
+    if the route returns, rolled back if it raises."""
     async with SessionLocal() as session, session.begin():
         yield session
 
 
-async def get_read_connection() -> AsyncIterator[AsyncConnection]:
-    """Yield a connection for routes that only read: rows, without the ORM's bookkeeping."""
-    async with read_engine.connect() as connection:
-        yield connection
-
-
-# scope="function" commits before the response is sent, so a failed commit can never
-# follow a 2xx answer (by default FastAPI runs this teardown after responding), and
+# scope="function" ends the work before the response is sent, so a failed commit can
+# never follow a 2xx answer (by default FastAPI runs this teardown after responding), and
 # gives the connection back to the pool before the response is written.
+DbConnection = Annotated[AsyncConnection, Depends(get_connection, scope="function")]
 DbSession = Annotated[AsyncSession, Depends(get_db, scope="function")]
-ReadConnection = Annotated[AsyncConnection, Depends(get_read_connection, scope="function")]
 {%- if not cookiecutter.use_alembic %}
 
 
 async def init_models() -> None:
     """Create missing tables at start-up; existing tables are never altered."""
-    async with for_writes(engine).begin() as connection:
+    async with for_transactions(engine).begin() as connection:
 {%- if cookiecutter.database == "postgresql" %}
         # Workers starting together would race to create the same tables; the lock,
         # held until this transaction ends, lets one create them and the rest find them.

@@ -45,16 +45,17 @@ def create_engine(url: str) -> AsyncEngine:
     )
 
 
-def for_reads(engine: AsyncEngine) -> AsyncEngine:
-    """The engine on AUTOCOMMIT connections.
+def for_single_statements(engine: AsyncEngine) -> AsyncEngine:
+    """The engine on AUTOCOMMIT connections: each statement commits as it runs.
 
-    Reads need no transaction: under READ COMMITTED each statement takes its own snapshot
-    anyway, and autocommit saves a read its BEGIN and COMMIT round trips.
+    A read needs no transaction (under READ COMMITTED each statement takes its own
+    snapshot anyway), nor does a write of one statement, which is atomic; autocommit
+    saves each of them the BEGIN and COMMIT round trips.
     """
     return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
-def for_writes(engine: AsyncEngine) -> AsyncEngine:
+def for_transactions(engine: AsyncEngine) -> AsyncEngine:
     """The engine as it is: each session's transaction begins with a plain BEGIN."""
     return engine
 

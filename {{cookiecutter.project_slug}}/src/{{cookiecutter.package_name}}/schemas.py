@@ -49,9 +49,7 @@ class Patch(Input):
 
 
 class Output(BaseModel):
-    """A response body, validated from a row: a mapping read, or an entity a write returned."""
-
-    model_config = ConfigDict(from_attributes=True)
+    """A response body, validated from a row's mapping."""
 
 
 class UserCreate(Input):

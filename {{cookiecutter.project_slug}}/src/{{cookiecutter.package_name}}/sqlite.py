@@ -54,12 +54,14 @@ def create_engine(url: str) -> AsyncEngine:
     return engine
 
 
-def for_reads(engine: AsyncEngine) -> AsyncEngine:
-    """The engine as it is: a read transaction starts deferred and takes no lock in WAL mode."""
+def for_single_statements(engine: AsyncEngine) -> AsyncEngine:
+    """The engine as it is: a transaction that begins deferred. A read takes no lock in
+    WAL mode; a write as its first statement waits for the write lock up to
+    DATABASE_BUSY_TIMEOUT."""
     return engine
 
 
-def for_writes(engine: AsyncEngine) -> AsyncEngine:
+def for_transactions(engine: AsyncEngine) -> AsyncEngine:
     """The engine whose transactions take SQLite's write lock when they begin.
 
     A deferred transaction that reads, then writes after another connection committed,

@@ -25,7 +25,10 @@ async def live() -> dict[str, str]:
 async def ready() -> dict[str, str]:
     """The database answers a query within READY_TIMEOUT seconds."""
     try:
-        async with asyncio.timeout(READY_TIMEOUT), database.read_engine.connect() as connection:
+        async with (
+            asyncio.timeout(READY_TIMEOUT),
+            database.statement_engine.connect() as connection,
+        ):
             await connection.execute(SELECT_1)
     except TimeoutError:
         raise Unavailable from None

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, status
 from sqlalchemy import bindparam, delete, exists, insert, select, update
 
-from ..database import DbSession, ReadConnection
+from ..database import DbConnection
 from ..errors import NotFound, documented
 from ..models import Item, User
 from ..pagination import Page, PageQuery, keyset, split_page
@@ -24,14 +24,15 @@ DELETE = delete(Item).where(Item.id == bindparam("item_id")).returning(Item.id)
 @router.post(
     "/users/{user_id}/items", status_code=status.HTTP_201_CREATED, responses=documented(404, 413)
 )
-async def create_item(user_id: Id, body: ItemCreate, session: DbSession) -> ItemRead:
+async def create_item(user_id: Id, body: ItemCreate, connection: DbConnection) -> ItemRead:
     """Create an item; a missing user breaks the foreign key, which answers 404."""
-    item = await session.scalar(INSERT, {"owner_id": user_id, **body.model_dump()})
+    params = {"owner_id": user_id, **body.model_dump()}
+    item = (await connection.execute(INSERT, params)).mappings().one()
     return ItemRead.model_validate(item)
 
 
 @router.get("/users/{user_id}/items", responses=documented(404))
-async def list_items(user_id: Id, connection: ReadConnection, page: PageQuery) -> Page[ItemRead]:
+async def list_items(user_id: Id, connection: DbConnection, page: PageQuery) -> Page[ItemRead]:
     """List a user's items by id."""
     params = {"user_id": user_id, **page.bind()}
     rows = (await connection.execute(SELECT_PAGE, params)).mappings().all()
@@ -43,7 +44,7 @@ async def list_items(user_id: Id, connection: ReadConnection, page: PageQuery) -
 
 
 @router.get("/items/{item_id}", responses=documented(404))
-async def get_item(item_id: Id, connection: ReadConnection) -> ItemRead:
+async def get_item(item_id: Id, connection: DbConnection) -> ItemRead:
     item = (await connection.execute(SELECT, {"item_id": item_id})).mappings().first()
     if item is None:
         raise NotFound("Item", item_id)
@@ -51,8 +52,9 @@ async def get_item(item_id: Id, connection: ReadConnection) -> ItemRead:
 
 
 @router.patch("/items/{item_id}", responses=documented(404, 413))
-async def update_item(item_id: Id, body: ItemUpdate, session: DbSession) -> ItemRead:
-    item = await session.scalar(UPDATE, {"item_id": item_id, **body.model_dump(exclude_unset=True)})
+async def update_item(item_id: Id, body: ItemUpdate, connection: DbConnection) -> ItemRead:
+    params = {"item_id": item_id, **body.model_dump(exclude_unset=True)}
+    item = (await connection.execute(UPDATE, params)).mappings().first()
     if item is None:
         raise NotFound("Item", item_id)
     return ItemRead.model_validate(item)
@@ -61,6 +63,6 @@ async def update_item(item_id: Id, body: ItemUpdate, session: DbSession) -> Item
 @router.delete(
     "/items/{item_id}", status_code=status.HTTP_204_NO_CONTENT, responses=documented(404)
 )
-async def delete_item(item_id: Id, session: DbSession) -> None:
-    if await session.scalar(DELETE, {"item_id": item_id}) is None:
+async def delete_item(item_id: Id, connection: DbConnection) -> None:
+    if (await connection.execute(DELETE, {"item_id": item_id})).first() is None:
         raise NotFound("Item", item_id)

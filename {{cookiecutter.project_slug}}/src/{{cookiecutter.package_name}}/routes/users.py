@@ -8,7 +8,7 @@ from fastapi import APIRouter, status
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..database import DbSession, ReadConnection
+from ..database import DbConnection
 from ..errors import NotFound, documented
 from ..models import Item, User
 from ..pagination import Page, PageQuery, keyset, split_page
@@ -38,13 +38,13 @@ async def items_of(connection: AsyncConnection, user_ids: Sequence[int]) -> dict
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=documented(409, 413))
-async def create_user(body: UserCreate, session: DbSession) -> UserRead:
-    user = await session.scalar(INSERT, body.model_dump())
+async def create_user(body: UserCreate, connection: DbConnection) -> UserRead:
+    user = (await connection.execute(INSERT, body.model_dump())).mappings().one()
     return UserRead.model_validate(user)
 
 
 @router.get("")
-async def list_users(connection: ReadConnection, page: PageQuery) -> Page[UserWithItems]:
+async def list_users(connection: DbConnection, page: PageQuery) -> Page[UserWithItems]:
     """List users by id, each with their items."""
     rows = (await connection.execute(SELECT_PAGE, page.bind())).mappings().all()
     users, next_cursor = split_page(rows, page)
@@ -58,7 +58,7 @@ async def list_users(connection: ReadConnection, page: PageQuery) -> Page[UserWi
 
 
 @router.get("/{user_id}", responses=documented(404))
-async def get_user(user_id: Id, connection: ReadConnection) -> UserWithItems:
+async def get_user(user_id: Id, connection: DbConnection) -> UserWithItems:
     user = (await connection.execute(SELECT, {"user_id": user_id})).mappings().first()
     if user is None:
         raise NotFound("User", user_id)
@@ -67,15 +67,16 @@ async def get_user(user_id: Id, connection: ReadConnection) -> UserWithItems:
 
 
 @router.patch("/{user_id}", responses=documented(404, 409, 413))
-async def update_user(user_id: Id, body: UserUpdate, session: DbSession) -> UserRead:
-    user = await session.scalar(UPDATE, {"user_id": user_id, **body.model_dump(exclude_unset=True)})
+async def update_user(user_id: Id, body: UserUpdate, connection: DbConnection) -> UserRead:
+    params = {"user_id": user_id, **body.model_dump(exclude_unset=True)}
+    user = (await connection.execute(UPDATE, params)).mappings().first()
     if user is None:
         raise NotFound("User", user_id)
     return UserRead.model_validate(user)
 
 
 @router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT, responses=documented(404))
-async def delete_user(user_id: Id, session: DbSession) -> None:
+async def delete_user(user_id: Id, connection: DbConnection) -> None:
     """Delete a user; the database deletes the user's items with it."""
-    if await session.scalar(DELETE, {"user_id": user_id}) is None:
+    if (await connection.execute(DELETE, {"user_id": user_id})).first() is None:
         raise NotFound("User", user_id)
