@@ -2,6 +2,7 @@
 
 import inspect
 import traceback
+from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import MetaData, make_url
@@ -20,6 +21,10 @@ URL_OPTIONS = set(inspect.signature(asyncpg.connect).parameters) | {"prepared_st
 UNAVAILABLE = ("08", "53", "57P", "3D000", "28", "55P03", "57014")
 
 
+# The most connections the pool lends at once.
+POOL_CAPACITY = settings.database_pool_size + settings.database_max_overflow
+
+
 def create_engine(url: str) -> AsyncEngine:
     """Create an engine for `url` with this project's pool settings and time limits."""
     if unknown := sorted(set(make_url(url).query) - URL_OPTIONS):
@@ -34,15 +39,34 @@ def create_engine(url: str) -> AsyncEngine:
         max_overflow=settings.database_max_overflow,
         pool_timeout=settings.database_pool_timeout,
         pool_pre_ping=settings.database_pool_pre_ping,
-        connect_args={
-            "timeout": settings.database_connect_timeout,
-            "command_timeout": settings.database_statement_timeout + 1,
-            "server_settings": {
-                "statement_timeout": str(int(settings.database_statement_timeout * 1000)),
-                "lock_timeout": str(int(settings.database_lock_timeout * 1000)),
-            },
-        },
+        connect_args=connect_args(),
     )
+
+
+def connect_args() -> dict[str, Any]:
+    """asyncpg's arguments: the time limits, and what a transaction pooler needs."""
+    args: dict[str, Any] = {
+        "timeout": settings.database_connect_timeout,
+        "command_timeout": settings.database_statement_timeout + 1,
+    }
+    if settings.database_transaction_pooler:
+        # A pooler in transaction mode lends a server connection for one transaction (or
+        # one statement outside any): nothing may outlive it there. asyncpg then prepares
+        # unnamed statements, which the pooler's next client replaces, and sends each one
+        # again with its execution, so that both reach the same server connection;
+        # SQLAlchemy keeps none. Named statements, even uniquely named, would be run on
+        # server connections that never prepared them, and pile up on those that did.
+        # The pooler refuses startup settings: the time limits go on the role (README).
+        return args | {"statement_cache_size": 0, "prepared_statement_cache_size": 0}
+    return args | {"server_settings": time_limits()}
+
+
+def time_limits() -> dict[str, str]:
+    """The server's time limits for each statement and each lock wait, in milliseconds."""
+    return {
+        "statement_timeout": str(int(settings.database_statement_timeout * 1000)),
+        "lock_timeout": str(int(settings.database_lock_timeout * 1000)),
+    }
 
 
 def for_single_statements(engine: AsyncEngine) -> AsyncEngine:

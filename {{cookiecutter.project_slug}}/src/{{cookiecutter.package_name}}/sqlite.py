@@ -36,6 +36,11 @@ UNAVAILABLE = {
 }
 
 
+# Connections kept open, and the most lent at once: each runs in a thread of its own, and
+# SQLite takes one writer at a time however many there are.
+POOL_CAPACITY = 5
+
+
 def create_engine(url: str) -> AsyncEngine:
     """Create an engine for `url` whose connections are set up for a web service."""
     query = make_url(url).query
@@ -47,6 +52,9 @@ def create_engine(url: str) -> AsyncEngine:
         echo=settings.database_echo,
         # Errors and logs show statements without their values, which are users' data.
         hide_parameters=True,
+        pool_size=POOL_CAPACITY,
+        max_overflow=0,
+        pool_timeout=settings.database_pool_timeout,
         connect_args={"timeout": settings.database_busy_timeout},
     )
     event.listen(engine.sync_engine, "connect", configure_connection)
