@@ -29,7 +29,9 @@ from starlette.routing import Route
 
 USER_COLUMNS = "id, email, name, created_at, updated_at"
 ITEM_COLUMNS = "id, owner_id, title, description, created_at, updated_at"
-ITEMS_OF = f"SELECT {ITEM_COLUMNS} FROM items WHERE owner_id = ANY($1::int[]) ORDER BY id"
+ITEMS_OF = f"SELECT {ITEM_COLUMNS} FROM items WHERE owner_id = ANY($1::bigint[]) ORDER BY id"
+MAX_ID = 2**63 - 1
+TAKEN = "A user with this email already exists"
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 # field name -> (max length, min length); descriptions may be empty.
 USER_FIELDS = {"email": (320, 3), "name": (100, 1)}
@@ -141,20 +143,19 @@ def page(rows: list[dict[str, Any]], limit: int) -> dict[str, Any]:
     return {"items": rows[:limit], "next_cursor": next_cursor}
 
 
-async def apply_update(conn: Any, table: str, row: Any, changes: dict[str, str]) -> dict[str, Any]:
-    """UPDATE only the columns whose value changes, as the ORM's flush does."""
-    result = dict(row)
-    changed = {k: v for k, v in changes.items() if result[k] != v}
-    if changed:
-        changed["updated_at"] = datetime.now(UTC)  # type: ignore[assignment]
-        sets = ", ".join(f"{name} = ${i}" for i, name in enumerate(changed, start=1))
-        await conn.execute(
-            f"UPDATE {table} SET {sets} WHERE id = ${len(changed) + 1}",
-            *changed.values(),
-            row["id"],
-        )
-        result.update(changed)
-    return result
+async def apply_update(
+    table: str, columns: str, key: int, changes: dict[str, str]
+) -> dict[str, Any] | None:
+    """One UPDATE ... RETURNING of the given columns and updated_at, as the generated app
+    does; None when no row has that id."""
+    values: dict[str, Any] = {**changes, "updated_at": datetime.now(UTC)}
+    sets = ", ".join(f"{name} = ${i}" for i, name in enumerate(values, start=1))
+    row = await pool.fetchrow(
+        f"UPDATE {table} SET {sets} WHERE id = ${len(values) + 1} RETURNING {columns}",
+        *values.values(),
+        key,
+    )
+    return dict(row) if row is not None else None
 
 
 @endpoint
@@ -171,7 +172,7 @@ async def create_user(request: Request) -> Response:
             now,
         )
     except asyncpg.UniqueViolationError:
-        raise HttpError(409, f"A user with email {body['email']!r} already exists") from None
+        raise HttpError(409, TAKEN) from None
     user = {
         "id": user_id,
         "email": body["email"],
@@ -185,19 +186,14 @@ async def create_user(request: Request) -> Response:
 @endpoint
 async def list_users(request: Request) -> Response:
     limit = int_param(request, "limit", 50, 1, 100)
-    after = int_param(request, "after", None, 0, 2**31 - 1)
+    after = int_param(request, "after", 0, 0, MAX_ID)
     assert limit is not None
     async with pool.acquire() as conn:
-        if after is None:
-            users = await conn.fetch(
-                f"SELECT {USER_COLUMNS} FROM users ORDER BY id LIMIT $1", limit + 1
-            )
-        else:
-            users = await conn.fetch(
-                f"SELECT {USER_COLUMNS} FROM users WHERE id > $1 ORDER BY id LIMIT $2",
-                after,
-                limit + 1,
-            )
+        users = await conn.fetch(
+            f"SELECT {USER_COLUMNS} FROM users WHERE id > $1 ORDER BY id LIMIT $2",
+            after,
+            limit + 1,
+        )
         items = await conn.fetch(ITEMS_OF, [u["id"] for u in users]) if users else []
     return json_response(page(with_items(users, items), limit))
 
@@ -217,14 +213,12 @@ async def get_user(request: Request) -> Response:
 async def update_user(request: Request) -> Response:
     user_id = request.path_params["user_id"]
     body = await body_of(request, USER_FIELDS, partial=True)
-    async with pool.acquire() as conn, conn.transaction():
-        user = await conn.fetchrow(f"SELECT {USER_COLUMNS} FROM users WHERE id = $1", user_id)
-        if user is None:
-            raise not_found("User", user_id)
-        try:
-            result = await apply_update(conn, "users", user, body)
-        except asyncpg.UniqueViolationError:
-            raise HttpError(409, f"A user with email {body['email']!r} already exists") from None
+    try:
+        result = await apply_update("users", USER_COLUMNS, user_id, body)
+    except asyncpg.UniqueViolationError:
+        raise HttpError(409, TAKEN) from None
+    if result is None:
+        raise not_found("User", user_id)
     return json_response(result)
 
 
@@ -270,23 +264,16 @@ async def create_item(request: Request) -> Response:
 async def list_items(request: Request) -> Response:
     user_id = request.path_params["user_id"]
     limit = int_param(request, "limit", 50, 1, 100)
-    after = int_param(request, "after", None, 0, 2**31 - 1)
+    after = int_param(request, "after", 0, 0, MAX_ID)
     assert limit is not None
     async with pool.acquire() as conn:
-        if after is None:
-            rows = await conn.fetch(
-                f"SELECT {ITEM_COLUMNS} FROM items WHERE owner_id = $1 ORDER BY id LIMIT $2",
-                user_id,
-                limit + 1,
-            )
-        else:
-            rows = await conn.fetch(
-                f"SELECT {ITEM_COLUMNS} FROM items"
-                " WHERE owner_id = $1 AND id > $2 ORDER BY id LIMIT $3",
-                user_id,
-                after,
-                limit + 1,
-            )
+        rows = await conn.fetch(
+            f"SELECT {ITEM_COLUMNS} FROM items"
+            " WHERE owner_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+            user_id,
+            after,
+            limit + 1,
+        )
         # Like the generated app: only an empty page asks whether the user exists.
         if not rows and not await conn.fetchval(
             "SELECT EXISTS (SELECT * FROM users WHERE id = $1)", user_id
@@ -308,11 +295,9 @@ async def get_item(request: Request) -> Response:
 async def update_item(request: Request) -> Response:
     item_id = request.path_params["item_id"]
     body = await body_of(request, ITEM_FIELDS, partial=True)
-    async with pool.acquire() as conn, conn.transaction():
-        item = await conn.fetchrow(f"SELECT {ITEM_COLUMNS} FROM items WHERE id = $1", item_id)
-        if item is None:
-            raise not_found("Item", item_id)
-        result = await apply_update(conn, "items", item, body)
+    result = await apply_update("items", ITEM_COLUMNS, item_id, body)
+    if result is None:
+        raise not_found("Item", item_id)
     return json_response(result)
 
 
