@@ -1,8 +1,8 @@
 """Remove the files of options that were not chosen, so no trace of them remains.
 
-What belongs to one database or to Alembic lives in files of its own; the rest of the
-project refers to them in whole-line conditionals. This file is valid Python before
-Jinja renders it (pre_gen_project.py says how the answers are injected).
+What belongs to one database, to Alembic or to OpenTelemetry lives in files of its own;
+the rest of the project refers to them in whole-line conditionals. This file is valid
+Python before Jinja renders it (pre_gen_project.py says how the answers are injected).
 """
 
 import json
@@ -14,11 +14,13 @@ from pathlib import Path
 RENDERED = {
     "database": r'''{{ cookiecutter.database | tojson }}''',
     "use_alembic": r'''{{ cookiecutter.use_alembic | tojson }}''',
+    "use_opentelemetry": r'''{{ cookiecutter.use_opentelemetry | tojson }}''',
 }
 # fmt: on
 
 # Paths inside the generated project; src/*/ is the package's folder.
 ONLY_WITH_ALEMBIC = ["alembic.ini", "migrations", "tests/test_migrations.py"]
+ONLY_WITH_OPENTELEMETRY = ["src/*/tracing.py", "tests/test_tracing.py"]
 # Per database: its engine set-up and error reading, its test fixtures, its own tests.
 ONLY_WITH_DATABASE = {
     database: [
@@ -54,6 +56,9 @@ def main() -> None:
                 remove(relative)
     if not chosen["use_alembic"]:
         for relative in ONLY_WITH_ALEMBIC:
+            remove(relative)
+    if not chosen["use_opentelemetry"]:
+        for relative in ONLY_WITH_OPENTELEMETRY:
             remove(relative)
 
 

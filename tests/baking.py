@@ -49,30 +49,53 @@ ALEMBIC = (False, True)
 class Combination:
     database: str
     use_alembic: bool
+    use_opentelemetry: bool = False
 
     @property
     def id(self) -> str:
-        return f"{self.database}-{'alembic' if self.use_alembic else 'no_alembic'}"
+        alembic = "alembic" if self.use_alembic else "no_alembic"
+        return f"{self.database}-{alembic}{'-otel' if self.use_opentelemetry else ''}"
 
     @property
     def key(self) -> str:
-        """The id as it appears in a database name."""
-        return self.id.replace("-", "_")
+        """What names the combination's databases: its database and Alembic answers, which
+        tell the combinations apart (asserted below) and keep the names short."""
+        return f"{self.database}_{'alembic' if self.use_alembic else 'no_alembic'}"
 
     @property
     def context(self) -> dict[str, str]:
-        return {"database": self.database, "use_alembic": "yes" if self.use_alembic else "no"}
+        return {
+            "database": self.database,
+            "use_alembic": "yes" if self.use_alembic else "no",
+            "use_opentelemetry": "yes" if self.use_opentelemetry else "no",
+        }
 
 
-COMBINATIONS = [Combination(db, alembic) for db in DATABASES for alembic in ALEMBIC]
+# Each value of each option with each database, in four bakes rather than the eight of
+# the full product (four is the least: each database needs Alembic on and off). Tracing
+# is independent of the database and of Alembic, so it rides along: on with Alembic on
+# SQLite, on without it on PostgreSQL; every pair of answers (database x Alembic,
+# database x OpenTelemetry, Alembic x OpenTelemetry) still occurs in some bake.
+COMBINATIONS = [
+    Combination(db, alembic, use_opentelemetry=alembic != (db == "postgresql"))
+    for db in DATABASES
+    for alembic in ALEMBIC
+]
+assert len({c.key for c in COMBINATIONS}) == len(COMBINATIONS)
 
 
-def combinations(database: str | None = None, use_alembic: bool | None = None) -> list[object]:
+def combinations(
+    database: str | None = None,
+    use_alembic: bool | None = None,
+    use_opentelemetry: bool | None = None,
+) -> list[object]:
     """Parameters for `baked`: the combinations that match, each with its xdist group."""
     return [
         pytest.param(c, id=c.id, marks=pytest.mark.xdist_group(c.id))
         for c in COMBINATIONS
-        if database in (None, c.database) and use_alembic in (None, c.use_alembic)
+        if database in (None, c.database)
+        and use_alembic in (None, c.use_alembic)
+        and use_opentelemetry in (None, c.use_opentelemetry)
     ]
 
 

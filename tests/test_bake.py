@@ -19,6 +19,9 @@ FOREIGN = {
     "postgresql": re.compile(r"sqlite", re.IGNORECASE),
 }
 ALEMBIC_WORDS = re.compile(r"alembic|migration", re.IGNORECASE)
+OPENTELEMETRY_WORDS = re.compile(
+    r"opentelemetry|\botel|tracing|trace_id|span_id|\bspans?\b|\btraces\b", re.IGNORECASE
+)
 
 
 def test_no_template_markup_survives(baked: Project) -> None:
@@ -51,6 +54,13 @@ def test_nothing_of_the_other_choices_remains(baked: Project) -> None:
         traces += [
             name for name in names if ALEMBIC_WORDS.search(baked.path.joinpath(name).read_text())
         ]
+    if not combination.use_opentelemetry:
+        traces += [
+            name
+            for name in names
+            if OPENTELEMETRY_WORDS.search(name)
+            or OPENTELEMETRY_WORDS.search(baked.path.joinpath(name).read_text())
+        ]
     assert traces == []
     dependencies = tomllib.loads((baked.path / "pyproject.toml").read_text())["project"][
         "dependencies"
@@ -58,9 +68,13 @@ def test_nothing_of_the_other_choices_remains(baked: Project) -> None:
     driver = "asyncpg" if combination.database == "postgresql" else "aiosqlite"
     assert any(dep.startswith(driver) for dep in dependencies)
     assert any(dep.startswith("alembic") for dep in dependencies) == combination.use_alembic
+    assert (
+        any(dep.startswith("opentelemetry-") for dep in dependencies)
+        == combination.use_opentelemetry
+    )
 
 
-def test_defaults_give_a_sqlite_project_without_alembic(cookies: object) -> None:
+def test_defaults_give_a_sqlite_project_without_alembic_or_tracing(cookies: object) -> None:
     result = cookies.bake()  # type: ignore[attr-defined]
 
     assert result.exit_code == 0, result.exception
@@ -68,6 +82,7 @@ def test_defaults_give_a_sqlite_project_without_alembic(cookies: object) -> None
     package = result.project_path / "src" / "my_service"
     assert "sqlite+aiosqlite" in (package / "config.py").read_text()
     assert not (result.project_path / "alembic.ini").exists()
+    assert not (package / "tracing.py").exists()
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])

@@ -114,9 +114,13 @@ def test_a_copy_has_the_files_and_a_database_of_its_own(
     [
         ("tests/test_bake.py::test_x[postgresql-alembic]", "postgresql-alembic"),
         ("tests/test_bake.py::test_x[sqlite-no_alembic]", "sqlite-no_alembic"),
-        ("tests/test_bake.py::test_x[sqlite-alembic]@sqlite-alembic", "sqlite-alembic"),
-        ("tests/test_x.py::test_x[tags-postgresql-no_alembic]", "postgresql-no_alembic"),
+        (
+            "tests/test_bake.py::test_x[sqlite-alembic-otel]@sqlite-alembic-otel",
+            "sqlite-alembic-otel",
+        ),
+        ("tests/test_x.py::test_x[tags-postgresql-no_alembic-otel]", "postgresql-no_alembic-otel"),
         ("tests/test_x.py::test_x[postgresql-alembic-tags]", "postgresql-alembic"),
+        ("tests/test_x.py::test_x[postgresql-no_alembic]", None),
         ("tests/test_bake.py::test_gitignore_keeps_secrets_and_data_out[sqlite]", None),
         ("tests/test_hooks.py::test_each_problem_is_one_line", None),
     ],

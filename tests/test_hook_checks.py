@@ -75,6 +75,7 @@ def test_hooks_are_python_before_rendering(pre: ModuleType) -> None:
     # Not rendered: the Jinja expressions are still there, inside plain string literals.
     assert pre.RENDERED["project_name"] == "{{ cookiecutter.project_name | tojson }}"
     assert post.RENDERED["use_alembic"] == "{{ cookiecutter.use_alembic | tojson }}"
+    assert post.RENDERED["use_opentelemetry"] == "{{ cookiecutter.use_opentelemetry | tojson }}"
     assert pre.problems(DEFAULTS) == []
 
 
@@ -97,9 +98,15 @@ def test_any_answer_reaches_the_pre_hook_unchanged(tmp_path: Path, value: str) -
         assert "may not contain double quotes" in module.problems(context)[0]
 
 
-@pytest.mark.parametrize("use_alembic", [True, False])
-def test_post_hook_reads_the_answers(tmp_path: Path, use_alembic: bool) -> None:
-    context = {"database": "postgresql", "use_alembic": use_alembic}
+@pytest.mark.parametrize(("use_alembic", "use_opentelemetry"), [(True, False), (False, True)])
+def test_post_hook_reads_the_answers(
+    tmp_path: Path, use_alembic: bool, use_opentelemetry: bool
+) -> None:
+    context = {
+        "database": "postgresql",
+        "use_alembic": use_alembic,
+        "use_opentelemetry": use_opentelemetry,
+    }
     rendered = render("post_gen_project.py", context, tmp_path)
 
     module = load(rendered, "post_gen_project_rendered")

@@ -463,6 +463,16 @@ def test_dockerfile_serves_health_checks_and_exposes_one_port(baked: Project) ->
     argv = served(cmd)
     (healthcheck,) = final["HEALTHCHECK"]
     (check,) = urls(healthcheck)
+    if argv[:2] == ["python", "-m"]:
+        # `python -m <package>.serve`: uvicorn's own command, serving the module's APP.
+        serve = baked.path / "src" / Path(*argv[2].split(".")).with_suffix(".py")
+        (app,) = [
+            ast.literal_eval(node.value)
+            for node in ast.parse(serve.read_text()).body
+            if isinstance(node, ast.Assign)
+            and [getattr(target, "id", None) for target in node.targets] == ["APP"]
+        ]
+        argv = ["uvicorn", app, *argv[3:]]
 
     assert argv[0] == "uvicorn"
     module, _, attribute = argv[1].partition(":")

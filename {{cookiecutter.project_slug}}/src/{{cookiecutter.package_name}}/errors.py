@@ -14,6 +14,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from . import metrics
 from .database import Base
 from .logs import logger
 {%- if cookiecutter.database == "postgresql" %}
@@ -83,6 +84,7 @@ async def database_failed(_request: Request, exc: Exception) -> JSONResponse:
     # The driver's own message only: SQLAlchemy's would add the statement.
     reason = exc.orig if isinstance(exc, DBAPIError) else exc
     logger.warning("database unavailable: %s: %s", type(reason).__name__, reason)
+    metrics.DATABASE_UNAVAILABLE.inc()
     return JSONResponse(
         {"detail": "Database unavailable"},
         status_code=status.HTTP_503_SERVICE_UNAVAILABLE,

@@ -1,7 +1,8 @@
-"""HTTP middleware, as plain ASGI (cheaper than BaseHTTPMiddleware): request ids and the
-access log, and the request body limit."""
+"""HTTP middleware, as plain ASGI (cheaper than BaseHTTPMiddleware): request ids, the
+access log and request metrics, and the request body limit."""
 
 import json
+import logging
 import re
 import time
 import uuid
@@ -10,12 +11,15 @@ from fastapi import HTTPException
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from . import metrics
 from .logs import logger, request_id
 
 # A caller's id is kept only if it is short and plain, so it cannot forge log lines.
 VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 INTERNAL_ERROR = json.dumps({"detail": "Internal Server Error"}).encode()
 TOO_LARGE = json.dumps({"detail": "Request body too large"}).encode()
+# Polled by orchestrators and Prometheus: logged at DEBUG only, never counted or traced.
+UNOBSERVED = frozenset({"/metrics", "/health/live", "/health/ready"})
 
 
 def escape(value: str) -> str:
@@ -32,14 +36,16 @@ async def send_json(send: Send, status: int, body: bytes) -> None:
 
 class RequestLogMiddleware:
     """Give each request an id (the caller's X-Request-ID, or a new one), echo it back in
-    the response, and log one line with method, path, status and duration.
+    the response, log one line with method, route template, path, status and duration,
+    and count it in the request metrics (`count=False`: not).
 
     An error no handler answered is a bug: it is logged here, once, with the request's
     id and its traceback, and answered 500.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, count: bool = True) -> None:
         self.app = app
+        self.count = count
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -48,6 +54,10 @@ class RequestLogMiddleware:
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         rid = given if VALID_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
         token = request_id.set(rid)
+        observed = scope["path"] not in UNOBSERVED
+        counted = self.count and observed
+        if counted:
+            metrics.IN_PROGRESS.inc()
         start = time.perf_counter()
         status = 0
 
@@ -66,13 +76,29 @@ class RequestLogMiddleware:
                 raise  # the answer has begun: the server can only drop the connection
             await send_json(send_with_id, 500, INTERNAL_ERROR)
         finally:
-            logger.info(
-                "%s %s %d %.1fms",
-                escape(scope["method"]),
-                escape(scope["path"]),
-                status,
-                (time.perf_counter() - start) * 1000,
-            )
+            seconds = time.perf_counter() - start
+            # Set by the router once a route matched: its template, never the raw path.
+            route = getattr(scope.get("route"), "path", metrics.UNMATCHED)
+            level = logging.INFO if observed else logging.DEBUG
+            if logger.isEnabledFor(level):
+                logger.log(
+                    level,
+                    "%s %s %d %.1fms",
+                    escape(scope["method"]),
+                    escape(scope["path"]),
+                    status,
+                    seconds * 1000,
+                    extra={
+                        "method": scope["method"],
+                        "route": route,
+                        "path": scope["path"],
+                        "status": status,
+                        "duration_ms": round(seconds * 1000, 3),
+                    },
+                )
+            if counted:
+                metrics.IN_PROGRESS.dec()
+                metrics.observe(scope["method"], route, status, seconds)
             request_id.reset(token)
 
 
