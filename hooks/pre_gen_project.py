@@ -38,17 +38,19 @@ PACKAGE = re.compile(r"[a-z][a-z0-9_]*")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 # Names a generated package may not take: it would shadow a module the project or its
 # tests import. Every top-level module that `uv sync` installs in a generated project
-# (either database, with and without Alembic) is here: tests/test_hooks.py fails when
-# one is missing. colorama comes with uvicorn on Windows only, sniffio with older anyio.
+# (either database, with and without Alembic or OpenTelemetry) is here:
+# tests/test_hooks.py fails when one is missing. colorama comes with uvicorn on Windows
+# only, sniffio with older anyio.
 INSTALLED = {
-    "aiosqlite", "alembic", "annotated_doc", "annotated_types", "anyio", "ast_serialize",
-    "asyncpg", "certifi", "click", "colorama", "dns", "dotenv", "email_validator",
-    "fastapi", "greenlet", "h11", "httpcore", "httptools", "httpx", "idna", "iniconfig",
-    "librt", "mako", "markupsafe", "mypy", "mypy_extensions", "mypyc", "opentelemetry",
-    "packaging", "pathspec", "pluggy", "py", "pydantic", "pydantic_core",
-    "pydantic_settings", "pygments", "pytest", "pytest_asyncio", "ruff", "sniffio",
-    "sqlalchemy", "starlette", "typing_extensions", "typing_inspection", "uvicorn",
-    "uvloop", "watchfiles", "websockets", "yaml",
+    "aiosqlite", "alembic", "annotated_doc", "annotated_types", "anyio",
+    "ast_serialize", "asyncpg", "certifi", "charset_normalizer", "click", "colorama",
+    "dns", "dotenv", "email_validator", "fastapi", "google", "greenlet", "h11",
+    "httpcore", "httptools", "httpx", "idna", "iniconfig", "librt", "mako",
+    "markupsafe", "mypy", "mypy_extensions", "mypyc", "opentelemetry", "packaging",
+    "pathspec", "pluggy", "prometheus_client", "py", "pydantic", "pydantic_core",
+    "pydantic_settings", "pygments", "pytest", "pytest_asyncio", "requests", "ruff",
+    "sniffio", "sqlalchemy", "starlette", "typing_extensions", "typing_inspection",
+    "urllib3", "uvicorn", "uvloop", "watchfiles", "websockets", "wrapt", "yaml",
 }  # fmt: skip
 # The project's own folders, and standard modules of Python 3.11 (the oldest the project
 # supports) that later versions removed, so that sys.stdlib_module_names lacks them.
