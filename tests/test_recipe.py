@@ -241,10 +241,8 @@ async def test_missing_note_is_not_found(client: AsyncClient) -> None:
         assert response.json() == {"detail": "Note 999999 not found"}
 '''
 
-MIGRATION_COMMANDS = (
-    "uv run alembic upgrade head",
-    'uv run alembic revision --autogenerate -m "create notes"',
-)
+UPGRADE = "uv run alembic upgrade head"
+REVISION = 'uv run alembic revision --autogenerate -m "create notes"'
 CHECKS = (
     "uv run ruff check .",
     "uv run ruff format --check .",
@@ -338,8 +336,8 @@ def generate_migration(project: Project, env: dict[str, str]) -> None:
     """Autogenerate against a database at head; read the revision; upgrade to it."""
     versions = project.path / "migrations" / "versions"
     before = set(versions.glob("*.py"))
-    for command in MIGRATION_COMMANDS:
-        uv_run(project, command, env)
+    uv_run(project, UPGRADE, env)
+    uv_run(project, REVISION, env)
     (revision,) = set(versions.glob("*.py")) - before
     text = revision.read_text()
     # One new table and its index, nothing else (SQLite's changes come in batches).
@@ -348,7 +346,7 @@ def generate_migration(project: Project, env: dict[str, str]) -> None:
     operations = set(re.findall(r"\b(?:batch_)?op\.(\w+)\(", text)) - {"f", "batch_alter_table"}
     assert operations == {"create_table", "create_index", "drop_index", "drop_table"}, text
     assert CONSTRAINT in text
-    uv_run(project, "uv run alembic upgrade head", env)
+    uv_run(project, UPGRADE, env)
 
 
 @dataclass(frozen=True)
@@ -371,7 +369,7 @@ STEPS = (
     Step(
         ("migrations/versions/",),
         generate_migration,
-        commands=(*MIGRATION_COMMANDS, "uv run alembic upgrade head"),
+        commands=(UPGRADE, REVISION),
         only_with_alembic=True,
     ),
 )
@@ -430,6 +428,7 @@ def changed_files(project: Project, original: Project) -> set[str]:
     for path in project.files():
         relative = path.relative_to(project.path)
         before = original.path / relative
+        # uv.lock is written by `uv sync`, not by the recipe.
         if relative.name != "uv.lock" and (
             not before.is_file() or before.read_bytes() != path.read_bytes()
         ):
