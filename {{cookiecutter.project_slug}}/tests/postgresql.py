@@ -7,6 +7,9 @@ import pytest
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from {{ cookiecutter.package_name }}.config import settings
+from {{ cookiecutter.package_name }}.postgresql import connect_args, time_limits
+
 TEST_DATABASE_URL = os.environ.get(
     "TEST_DATABASE_URL",
     "postgresql+asyncpg://postgres:postgres@localhost:5432/{{ cookiecutter.package_name }}_test",
@@ -15,9 +18,15 @@ TEST_DATABASE_URL = os.environ.get(
 
 @pytest.fixture(scope="session")
 async def database_url() -> str:
-    """TEST_DATABASE_URL, its database created if missing, so a fresh server needs no set-up."""
+    """TEST_DATABASE_URL, its database created if missing, so a fresh server needs no set-up.
+
+    Behind a transaction pooler (DATABASE_TRANSACTION_POOLER=true) the database also gets
+    the time limits, as the README says to do there: the pooler passes on no session settings.
+    """
     target = make_url(TEST_DATABASE_URL)
-    admin = create_async_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    admin = create_async_engine(
+        target.set(database="postgres"), isolation_level="AUTOCOMMIT", connect_args=connect_args()
+    )
     try:
         async with admin.connect() as conn:
             found = await conn.scalar(
@@ -25,6 +34,11 @@ async def database_url() -> str:
             )
             if not found:
                 await conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+            if settings.database_transaction_pooler:
+                for name, value in time_limits().items():
+                    await conn.execute(
+                        text(f'ALTER DATABASE "{target.database}" SET {name} = {value}')
+                    )
     finally:
         await admin.dispose()
     return TEST_DATABASE_URL

@@ -18,6 +18,7 @@ from .errors import add_error_handlers
 from .logs import configure_logging
 from .middleware import BodySizeLimitMiddleware, RequestLogMiddleware
 from .routes import health, items, users
+from .shutdown import drain_on_sigterm
 {%- if cookiecutter.use_opentelemetry %}
 from .tracing import TraceContextFilter, configure_tracing, untraced
 {%- endif %}
@@ -37,6 +38,8 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
+    # From SIGTERM on, readiness answers 503 while requests are still served (shutdown.py).
+    drain_on_sigterm(settings.shutdown_drain_seconds)
     yield
     await engine.dispose()
     metrics.worker_exits()

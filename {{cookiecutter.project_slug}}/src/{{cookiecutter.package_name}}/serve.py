@@ -1,11 +1,14 @@
 """`python -m {{ cookiecutter.package_name }}.serve [uvicorn's options]`: uvicorn serving the
-application, with two things its own command cannot do before the workers start.
+application, with what its own command cannot do before the workers start.
 
 - Its log lines (uvicorn's parent process writes some before any worker imports the
   application) take the project's format, LOG_FORMAT.
 - The workers' metrics go to one directory, PROMETHEUS_MULTIPROC_DIR, emptied here,
   once, by the parent: values a previous run left would be added to this run's. Without
   the variable, a temporary directory is made, and removed at exit.
+- Without --workers, the number of workers is WEB_CONCURRENCY or else the CPUs the
+  container may use (workers.py), not the machine's; without --timeout-graceful-shutdown,
+  in-flight requests get SHUTDOWN_GRACE_SECONDS after SIGTERM (shutdown.py).
 """
 
 import os
@@ -22,6 +25,7 @@ from uvicorn.main import main as uvicorn_command
 
 from .config import settings
 from .logs import server_logging
+from .workers import worker_count
 
 APP = "{{ cookiecutter.package_name }}.main:app"
 METRICS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
@@ -51,6 +55,11 @@ def serve(**options: Any) -> None:
     options["log_config"] = options["log_config"] or server_logging(
         settings.log_level, settings.log_format
     )
+    # Unless --workers says otherwise: WEB_CONCURRENCY, or what the container may use.
+    options["workers"] = options["workers"] or worker_count()
+    # In-flight requests' time to finish after SIGTERM (and the drain, see shutdown.py).
+    if options["timeout_graceful_shutdown"] is None:
+        options["timeout_graceful_shutdown"] = settings.shutdown_grace_seconds
     assert uvicorn_command.callback is not None  # noqa: S101 (a click command has one)
     with metrics_directory():
         uvicorn_command.callback(**options)

@@ -2,10 +2,10 @@
 
 import asyncio
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException, status
 from sqlalchemy import text
 
-from .. import database
+from .. import database, shutdown
 from ..errors import Unavailable, documented
 
 router = APIRouter(prefix="/health", tags=["health"])
@@ -23,7 +23,10 @@ async def live() -> dict[str, str]:
 
 @router.get("/ready", responses=documented(503))
 async def ready() -> dict[str, str]:
-    """The database answers a query within READY_TIMEOUT seconds."""
+    """The database answers a query within READY_TIMEOUT seconds, and the process is not
+    shutting down (from SIGTERM on: balancers stop sending it requests)."""
+    if shutdown.begun.is_set():
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "Shutting down")
     try:
         async with (
             asyncio.timeout(READY_TIMEOUT),
