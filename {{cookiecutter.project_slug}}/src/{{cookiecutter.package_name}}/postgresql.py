@@ -39,6 +39,9 @@ def create_engine(url: str) -> AsyncEngine:
         max_overflow=settings.database_max_overflow,
         pool_timeout=settings.database_pool_timeout,
         pool_pre_ping=settings.database_pool_pre_ping,
+        # Every checkout ends its own work (autocommit statements, or a transaction that
+        # commits or rolls back), so the pool's safety ROLLBACK on return is skipped.
+        pool_reset_on_return=None,
         connect_args=connect_args(),
     )
 
