@@ -160,6 +160,21 @@ async def test_a_write_lock_held_too_long_answers_503_and_reads_go_on(
     assert after.status_code == 201
 
 
+async def test_the_id_of_a_deleted_row_is_never_given_again(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    engine = await new_database(tmp_path / "app.db")
+    try:
+        async with client_on(use_engine(monkeypatch, engine)) as client:
+            first = await client.post("/users", json={"email": "a@example.com", "name": "A"})
+            await client.delete(f"/users/{first.json()['id']}")
+            second = await client.post("/users", json={"email": "b@example.com", "name": "B"})
+    finally:
+        await engine.dispose()
+
+    assert second.json()["id"] > first.json()["id"]
+
+
 def test_an_unknown_url_option_stops_start_up(tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as stopped:
         create_engine(f"sqlite+aiosqlite:///{tmp_path / 'app.db'}?journal=wal")

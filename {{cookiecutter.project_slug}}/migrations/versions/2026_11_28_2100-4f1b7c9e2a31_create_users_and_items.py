@@ -38,6 +38,9 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=100), nullable=False),
         *timestamps(),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
+{%- if cookiecutter.database == "sqlite" %}
+        sqlite_autoincrement=True,
+{%- endif %}
     )
     op.create_index("uq_users_email_lower", "users", [sa.text("lower(email)")], unique=True)
     op.create_table(
@@ -51,6 +54,9 @@ def upgrade() -> None:
             ["owner_id"], ["users.id"], name=op.f("fk_items_owner_id_users"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_items")),
+{%- if cookiecutter.database == "sqlite" %}
+        sqlite_autoincrement=True,
+{%- endif %}
     )
     op.create_index(op.f("ix_items_owner_id"), "items", ["owner_id"], unique=False)
 

@@ -40,6 +40,12 @@ class Base(DeclarativeBase):
             "pk": "pk_%(table_name)s",
         }
     )
+{%- if cookiecutter.database == "sqlite" %}
+    # SQLite gives a new row the id of a deleted one unless told not to: a client still
+    # holding that id would reach another row. A model with its own __table_args__
+    # keeps this option.
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012 (SQLAlchemy reads it)
+{%- endif %}
 
 
 engine = create_engine(settings.database_url)
