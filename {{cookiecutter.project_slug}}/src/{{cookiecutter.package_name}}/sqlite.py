@@ -36,9 +36,11 @@ UNAVAILABLE = {
 }
 
 
-# Connections kept open, and the most lent at once: each runs in a thread of its own, and
-# SQLite takes one writer at a time however many there are.
-POOL_CAPACITY = 5
+# One connection per process: SQLite takes one writer at a time, and its busy handler
+# polls with sleeps rather than queueing writers. Requests take their turns for the
+# connection in arrival order instead (database.turn); other processes still meet the
+# busy timeout.
+POOL_CAPACITY = 1
 
 
 def create_engine(url: str) -> AsyncEngine:
