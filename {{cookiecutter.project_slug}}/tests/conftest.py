@@ -1,4 +1,4 @@
-"""Fixtures: one schema per test run{% if cookiecutter.use_alembic %}, built by the migrations{% endif %}; one rolled-back transaction per test."""
+"""Fixtures: one schema per test run; one rolled-back transaction per test."""
 
 from collections.abc import AsyncIterator
 {%- if cookiecutter.use_alembic %}
@@ -48,6 +48,11 @@ def alembic_config(connection: Connection) -> Config:
 
 @pytest.fixture(scope="session")
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+{%- if cookiecutter.use_alembic %}
+    """The test database's engine, its schema built from scratch by the migrations."""
+{%- else %}
+    """The test database's engine, its schema built from scratch from the models."""
+{%- endif %}
     engine = create_engine(database_url)
     async with engine.begin() as conn:
         await conn.run_sync(models.Base.metadata.drop_all)
