@@ -113,6 +113,20 @@ def test_post_hook_reads_the_answers(
     assert module.options() == context
 
 
+def test_each_option_s_files_exist_in_the_template() -> None:
+    """The post-generation hook removes them when their option is not chosen."""
+    post = load(HOOKS / "post_gen_project.py", "post_gen_project_lists")
+    project = TEMPLATE / "{{cookiecutter.project_slug}}"
+    lists = [
+        post.ONLY_WITH_ALEMBIC,
+        post.ONLY_WITH_OPENTELEMETRY,
+        *post.ONLY_WITH_DATABASE.values(),
+    ]
+    for relative in (path for paths in lists for path in paths):
+        found = list(project.glob(relative.replace("src/*/", "src/{{cookiecutter.package_name}}/")))
+        assert found, relative
+
+
 @pytest.mark.parametrize(
     ("installed", "refused"),
     [("2.6.0", True), ("2.1.1", True), ("1.7.3", True), ("2.7.0", False), ("2.7.1", False),

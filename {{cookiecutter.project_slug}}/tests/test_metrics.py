@@ -7,7 +7,6 @@ after its requests with one before."""
 import pytest
 from httpx import ASGITransport, AsyncClient
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from {{ cookiecutter.package_name }} import metrics
 from {{ cookiecutter.package_name }}.config import settings
@@ -86,13 +85,17 @@ async def test_unknown_paths_and_methods_have_bounded_labels(client: AsyncClient
     assert counted(method="other", route="/users", status="405") == 1
 
 
-async def test_the_pool_gauges_follow_checkouts(engine: AsyncEngine, client: AsyncClient) -> None:
-    metrics.watch_pool(engine)
-    async with engine.connect():
-        during = await scrape(client)
-    after = await scrape(client)
+async def test_the_pool_gauges_follow_checkouts(database_url: str, client: AsyncClient) -> None:
+    watched = create_engine(database_url)  # the client holds the test engine's connection
+    metrics.watch_pool(watched)
+    try:
+        async with watched.connect():
+            during = await scrape(client)
+        after = await scrape(client)
+    finally:
+        await watched.dispose()
 
-    assert value(after, "db_pool_size") == engine.pool.size()  # type: ignore[attr-defined]
+    assert value(after, "db_pool_size") == watched.pool.size()  # type: ignore[attr-defined]
     assert value(during, "db_pool_checked_out") == value(after, "db_pool_checked_out") + 1
     assert value(after, "db_pool_overflow") == 0
 

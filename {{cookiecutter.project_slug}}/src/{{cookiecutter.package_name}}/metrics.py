@@ -91,15 +91,22 @@ def watch_pool(engine: AsyncEngine) -> None:
         assert isinstance(current, QueuePool)  # noqa: S101 (dispose keeps the pool's class)
         return current
 
+    overflow = [0]  # the gauge's value: written only when it changes, which is rare
+
+    def set_overflow(value: int) -> None:
+        if value != overflow[0]:
+            overflow[0] = value
+            POOL_OVERFLOW.set(value)
+
     def lent(*_args: object) -> None:
         POOL_CHECKED_OUT.set(pool().checkedout())
-        POOL_OVERFLOW.set(max(pool().overflow(), 0))
+        set_overflow(max(pool().overflow(), 0))
 
     def returned(*_args: object) -> None:
         # Called before the pool takes the connection back, and closes it if it is full.
         closing = pool().checkedin() >= pool().size()
         POOL_CHECKED_OUT.set(pool().checkedout() - 1)
-        POOL_OVERFLOW.set(max(pool().overflow() - closing, 0))
+        set_overflow(max(pool().overflow() - closing, 0))
 
     POOL_SIZE.set(pool().size())
     event.listen(sync_engine.pool, "checkout", lent)
