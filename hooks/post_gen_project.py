@@ -19,7 +19,12 @@ RENDERED = {
 # fmt: on
 
 # Paths inside the generated project; src/*/ is the package's folder.
-ONLY_WITH_ALEMBIC = ["alembic.ini", "migrations", "tests/test_migrations.py"]
+ONLY_WITH_ALEMBIC = [
+    "alembic.ini",
+    "migrations",
+    "tests/test_migrations.py",
+    "deploy/kubernetes/migrate.yaml",
+]
 ONLY_WITH_OPENTELEMETRY = ["src/*/tracing.py", "tests/test_tracing.py"]
 # Per database: its engine set-up and error reading, its test fixtures, its own tests.
 ONLY_WITH_DATABASE = {
@@ -30,6 +35,8 @@ ONLY_WITH_DATABASE = {
     ]
     for database in ("sqlite", "postgresql")
 }
+# Several replicas need a database server: SQLite serves one process on one machine.
+ONLY_WITH_DATABASE["postgresql"].append("deploy")
 
 
 def options() -> dict[str, object]:
@@ -50,16 +57,17 @@ def remove(relative: str) -> None:
 
 def main() -> None:
     chosen = options()
-    for database, files in ONLY_WITH_DATABASE.items():
-        if database != chosen["database"]:
-            for relative in files:
-                remove(relative)
+    # Options' files first: a database's folders may hold some of them (deploy/).
     if not chosen["use_alembic"]:
         for relative in ONLY_WITH_ALEMBIC:
             remove(relative)
     if not chosen["use_opentelemetry"]:
         for relative in ONLY_WITH_OPENTELEMETRY:
             remove(relative)
+    for database, files in ONLY_WITH_DATABASE.items():
+        if database != chosen["database"]:
+            for relative in files:
+                remove(relative)
 
 
 if __name__ == "__main__":
