@@ -62,22 +62,23 @@ def serve(**options: Any) -> None:
         options["timeout_graceful_shutdown"] = settings.shutdown_grace_seconds
     assert uvicorn_command.callback is not None  # noqa: S101 (a click command has one)
     with metrics_directory():
-        uvicorn_command.callback(**options)
+        uvicorn_command.callback(app=APP, **options)
 
 
-# uvicorn's options, their UVICORN_* variables and WEB_CONCURRENCY included.
+# uvicorn's options, their UVICORN_* variables and WEB_CONCURRENCY included; the
+# application is this one.
 command = click.Command(
     "serve",
-    params=uvicorn_command.params,
+    params=[param for param in uvicorn_command.params if param.name != "app"],
     callback=serve,
     context_settings=uvicorn_command.context_settings,
-    help=__doc__,
+    help=f"Serve {APP} with uvicorn (see serve.py).",
 )
 
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
-    command.main([APP, *args], prog_name=f"python -m {__name__}")
+    command.main(args, prog_name="python -m {{ cookiecutter.package_name }}.serve")
 
 
 if __name__ == "__main__":
