@@ -1,6 +1,11 @@
 """How many worker processes `python -m {{ cookiecutter.package_name }}.serve` starts.
+{%- if cookiecutter.database == "postgresql" %}
 
-WEB_CONCURRENCY when it is set; otherwise {% if cookiecutter.database == "postgresql" %}one per CPU this process may actually use{% else %}one, as SQLite takes one writer at a time{% endif %}.
+WEB_CONCURRENCY when it is set; otherwise one per CPU this process may actually use.
+{%- else %}
+
+WEB_CONCURRENCY when it is set; otherwise one, as SQLite takes one writer at a time.
+{%- endif %}
 `nproc` and `os.cpu_count()` count the machine's CPUs: in a container limited to one CPU
 on a 64-core node they say 64, and 64 workers, each with its own connection pool, would
 share one CPU's time. The CPU quota (cgroup v2 `cpu.max`, set by `docker run --cpus` or a
