@@ -25,11 +25,19 @@ from {{ cookiecutter.package_name }} import database, models
 from {{ cookiecutter.package_name }}.database import get_connection, get_db
 from {{ cookiecutter.package_name }}.main import create_app
 {%- if cookiecutter.database == "postgresql" %}
-from {{ cookiecutter.package_name }}.postgresql import create_engine, for_single_statements, for_transactions
+from {{ cookiecutter.package_name }}.postgresql import (
+    create_engine,
+    for_single_statements,
+    for_transactions,
+)
 
 from .postgresql import database_url as database_url  # a fixture
 {%- else %}
-from {{ cookiecutter.package_name }}.sqlite import create_engine, for_single_statements, for_transactions
+from {{ cookiecutter.package_name }}.sqlite import (
+    create_engine,
+    for_single_statements,
+    for_transactions,
+)
 
 from .sqlite import database_url as database_url  # a fixture
 {%- endif %}
