@@ -52,7 +52,13 @@ def server(engine: AsyncEngine, database_url: str, tmp_path: Path) -> Iterator[S
         LOG_LEVEL="INFO",
         PROMETHEUS_MULTIPROC_DIR=str(metrics),
     )
-    command = [sys.executable, "-m", "{{ cookiecutter.package_name }}.serve", "--host", "127.0.0.1"]
+    command = [
+        sys.executable,
+        "-m",
+        "{{ cookiecutter.package_name }}.serve",
+        "--host",
+        "127.0.0.1",
+    ]
     command += ["--port", str(port), "--workers", str(WORKERS), "--no-access-log"]
     log = tmp_path / "server.log"
     with log.open("wb") as output:

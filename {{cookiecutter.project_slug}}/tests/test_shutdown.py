@@ -103,7 +103,13 @@ def test_a_served_process_drains_then_stops(
         PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"),
     )
     env.pop("WEB_CONCURRENCY", None)
-    command = [sys.executable, "-m", "{{ cookiecutter.package_name }}.serve", "--host", "127.0.0.1"]
+    command = [
+        sys.executable,
+        "-m",
+        "{{ cookiecutter.package_name }}.serve",
+        "--host",
+        "127.0.0.1",
+    ]
     command += ["--port", str(port), "--workers", "1"]
     log = tmp_path / "server.log"
     with log.open("wb") as output:
