@@ -58,8 +58,12 @@ def server(engine: AsyncEngine, database_url: str, tmp_path: Path) -> Iterator[S
         "{{ cookiecutter.package_name }}.serve",
         "--host",
         "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(WORKERS),
+        "--no-access-log",
     ]
-    command += ["--port", str(port), "--workers", str(WORKERS), "--no-access-log"]
     log = tmp_path / "server.log"
     with log.open("wb") as output:
         process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)  # noqa: S603

@@ -109,8 +109,11 @@ def test_a_served_process_drains_then_stops(
         "{{ cookiecutter.package_name }}.serve",
         "--host",
         "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
     ]
-    command += ["--port", str(port), "--workers", "1"]
     log = tmp_path / "server.log"
     with log.open("wb") as output:
         process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)  # noqa: S603
