@@ -30,6 +30,7 @@ from starlette.routing import Route
 USER_COLUMNS = "id, email, name, created_at, updated_at"
 ITEM_COLUMNS = "id, owner_id, title, description, created_at, updated_at"
 ITEMS_OF = f"SELECT {ITEM_COLUMNS} FROM items WHERE owner_id = ANY($1::bigint[]) ORDER BY id"
+ITEMS_OF_ONE = f"SELECT {ITEM_COLUMNS} FROM items WHERE owner_id = $1 ORDER BY id"
 MAX_ID = 2**63 - 1
 TAKEN = "A user with this email already exists"
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -205,7 +206,7 @@ async def get_user(request: Request) -> Response:
         user = await conn.fetchrow(f"SELECT {USER_COLUMNS} FROM users WHERE id = $1", user_id)
         if user is None:
             raise not_found("User", user_id)
-        items = await conn.fetch(ITEMS_OF, [user_id])
+        items = await conn.fetch(ITEMS_OF_ONE, user_id)
     return json_response(with_items([user], items)[0])
 
 
