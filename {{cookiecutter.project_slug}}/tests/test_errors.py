@@ -1,18 +1,23 @@
 """Every answer is a success, a documented 4xx or a 503: input the database cannot take
 is refused before it reaches it, and an error no handler knows is a logged 500."""
 
+import asyncio
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 
 import pytest
-from httpx import AsyncClient
+from httpx import ASGITransport, AsyncClient
 from sqlalchemy import ForeignKeyConstraint, Index, UniqueConstraint
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from {{ cookiecutter.package_name }} import database
+from {{ cookiecutter.package_name }}.config import settings
 from {{ cookiecutter.package_name }}.errors import CONSTRAINT_ANSWERS
 from {{ cookiecutter.package_name }}.models import MAX_ID, Base
 
-from .conftest import AddItem, AddUser
+from .conftest import AddItem, AddUser, use_engine
 
 
 async def test_ids_outside_the_columns_range_are_refused(client: AsyncClient) -> None:
@@ -182,6 +187,22 @@ async def test_constraint_answers_name_the_route_parameters(
     assert taken.status_code == 409
     assert orphan.status_code == 404
     assert orphan.json() == {"detail": "User 424242 not found"}
+
+
+async def test_a_request_waits_for_a_connection_at_most_the_pool_timeout(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(settings, "database_pool_timeout", 0.2)
+    monkeypatch.setattr(database, "turns", asyncio.Semaphore(0))  # every connection lent out
+    transport = ASGITransport(app=use_engine(monkeypatch, engine))
+    async with AsyncClient(transport=transport, base_url="http://test") as client:
+        start = time.perf_counter()
+        response = await client.get("/users/1")
+        waited = time.perf_counter() - start
+
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert waited < 1
 
 
 async def test_the_openapi_document_tells_the_truth(client: AsyncClient) -> None:

@@ -83,7 +83,8 @@ async def get_connection() -> AsyncIterator[AsyncConnection]:
 
 async def get_db() -> AsyncIterator[AsyncSession]:
     """Yield a session inside a transaction, for a write of several statements: committed
-    if the route returns, rolled back if it raises."""
+    if the route returns, rolled back if it raises. A route takes this or DbConnection,
+    not both: each waits for a turn of its own."""
     async with turn(), SessionLocal() as session, session.begin():
         yield session
 
