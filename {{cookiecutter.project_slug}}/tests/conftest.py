@@ -146,9 +146,14 @@ def use_engine(monkeypatch: pytest.MonkeyPatch, engine: AsyncEngine) -> FastAPI:
     return create_app()
 
 
+def client_on(app: FastAPI) -> AsyncClient:
+    """An HTTP client calling `app` in-process; unhandled errors become 500 answers, as a
+    real server would give them."""
+    transport = ASGITransport(app=app, raise_app_exceptions=False)
+    return AsyncClient(transport=transport, base_url="http://test")
+
+
 @pytest.fixture
 async def client(connection: AsyncConnection) -> AsyncIterator[AsyncClient]:
-    # Unhandled errors become 500 responses, as a real server would answer them.
-    transport = ASGITransport(app=app_using(connection), raise_app_exceptions=False)
-    async with AsyncClient(transport=transport, base_url="http://test") as client:
+    async with client_on(app_using(connection)) as client:
         yield client

@@ -8,7 +8,7 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 from sqlalchemy import ForeignKeyConstraint, Index, UniqueConstraint
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -17,7 +17,7 @@ from {{ cookiecutter.package_name }}.config import settings
 from {{ cookiecutter.package_name }}.errors import CONSTRAINT_ANSWERS
 from {{ cookiecutter.package_name }}.models import MAX_ID, Base
 
-from .conftest import AddItem, AddUser, use_engine
+from .conftest import AddItem, AddUser, client_on, use_engine
 
 
 async def test_ids_outside_the_columns_range_are_refused(client: AsyncClient) -> None:
@@ -194,8 +194,7 @@ async def test_a_request_waits_for_a_connection_at_most_the_pool_timeout(
 ) -> None:
     monkeypatch.setattr(settings, "database_pool_timeout", 0.2)
     monkeypatch.setattr(database, "turns", asyncio.Semaphore(0))  # every connection lent out
-    transport = ASGITransport(app=use_engine(monkeypatch, engine))
-    async with AsyncClient(transport=transport, base_url="http://test") as client:
+    async with client_on(use_engine(monkeypatch, engine)) as client:
         start = time.perf_counter()
         response = await client.get("/users/1")
         waited = time.perf_counter() - start

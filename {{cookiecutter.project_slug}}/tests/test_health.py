@@ -3,10 +3,10 @@
 import logging
 
 import pytest
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from .conftest import use_engine
+from .conftest import client_on, use_engine
 
 
 async def test_liveness_needs_no_database(client: AsyncClient) -> None:
@@ -19,8 +19,7 @@ async def test_liveness_needs_no_database(client: AsyncClient) -> None:
 async def test_readiness_checks_the_database(
     engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    transport = ASGITransport(app=use_engine(monkeypatch, engine))
-    async with AsyncClient(transport=transport, base_url="http://test") as client:
+    async with client_on(use_engine(monkeypatch, engine)) as client:
         response = await client.get("/health/ready")
 
     assert response.status_code == 200

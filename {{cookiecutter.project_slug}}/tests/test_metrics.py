@@ -5,7 +5,7 @@ The metrics are the process's own, shared by every test: each test compares a sc
 after its requests with one before."""
 
 import pytest
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from {{ cookiecutter.package_name }} import metrics
@@ -17,7 +17,7 @@ from {{ cookiecutter.package_name }}.postgresql import create_engine
 from {{ cookiecutter.package_name }}.sqlite import create_engine
 {%- endif %}
 
-from .conftest import use_engine
+from .conftest import client_on, use_engine
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 {%- if cookiecutter.database == "postgresql" %}
@@ -104,9 +104,8 @@ async def test_503s_for_an_unavailable_database_are_counted(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     unreachable = create_engine(UNREACHABLE)
-    transport = ASGITransport(app=use_engine(monkeypatch, unreachable))
     try:
-        async with AsyncClient(transport=transport, base_url="http://test") as client:
+        async with client_on(use_engine(monkeypatch, unreachable)) as client:
             before = await scrape(client)
             response = await client.get("/users/1")
             after = await scrape(client)
@@ -123,8 +122,7 @@ async def test_503s_for_an_unavailable_database_are_counted(
 
 async def test_metrics_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(settings, "metrics_enabled", False)
-    transport = ASGITransport(app=create_app())
-    async with AsyncClient(transport=transport, base_url="http://test") as client:
+    async with client_on(create_app()) as client:
         response = await client.get("/metrics")
 
     assert response.status_code == 404

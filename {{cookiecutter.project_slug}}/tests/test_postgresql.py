@@ -7,7 +7,7 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
-from httpx import ASGITransport, AsyncClient
+from httpx import Response
 from sqlalchemy import delete, insert, make_url, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -15,22 +15,17 @@ from {{ cookiecutter.package_name }}.config import settings
 from {{ cookiecutter.package_name }}.models import User
 from {{ cookiecutter.package_name }}.postgresql import create_engine
 
-from .conftest import use_engine
+from .conftest import client_on, use_engine
 from .postgresql import TcpProxy
 
 SECRET = "s3cret-Pa55word"  # noqa: S105
 
 
-def client_on(app: object) -> AsyncClient:
-    transport = ASGITransport(app=app, raise_app_exceptions=False)  # type: ignore[arg-type]
-    return AsyncClient(transport=transport, base_url="http://test")
-
-
-def assert_unavailable(*responses: object) -> None:
+def assert_unavailable(*responses: Response) -> None:
     for response in responses:
-        assert response.status_code == 503, response.text  # type: ignore[attr-defined]
-        assert response.json() == {"detail": "Database unavailable"}  # type: ignore[attr-defined]
-        assert response.headers["Retry-After"] == "5"  # type: ignore[attr-defined]
+        assert response.status_code == 503, response.text
+        assert response.json() == {"detail": "Database unavailable"}
+        assert response.headers["Retry-After"] == "5"
 
 
 @pytest.fixture

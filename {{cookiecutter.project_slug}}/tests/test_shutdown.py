@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from {{ cookiecutter.package_name }} import shutdown
 
-from .conftest import use_engine
+from .conftest import client_on, use_engine
 
 DRAIN = 1.5  # seconds, for the server started here
 READY_WITHIN = 60.0
@@ -36,8 +36,7 @@ def begun(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
 async def test_readiness_answers_503_once_shutdown_began(
     engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch, begun: threading.Event
 ) -> None:
-    transport = httpx.ASGITransport(app=use_engine(monkeypatch, engine))
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    async with client_on(use_engine(monkeypatch, engine)) as client:
         before = await client.get("/health/ready")
         begun.set()
         after = await client.get("/health/ready")

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from httpx import ASGITransport, AsyncClient
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -17,12 +16,7 @@ from {{ cookiecutter.package_name }} import database, models
 from {{ cookiecutter.package_name }}.config import settings
 from {{ cookiecutter.package_name }}.sqlite import create_engine
 
-from .conftest import use_engine
-
-
-def client_on(app: object) -> AsyncClient:
-    transport = ASGITransport(app=app, raise_app_exceptions=False)  # type: ignore[arg-type]
-    return AsyncClient(transport=transport, base_url="http://test")
+from .conftest import client_on, use_engine
 
 
 async def new_database(path: Path) -> AsyncEngine:
