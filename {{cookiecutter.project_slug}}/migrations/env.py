@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 {%- endif %}
 
 from {{ cookiecutter.package_name }}.config import settings
-from {{ cookiecutter.package_name }}.database import engine
+from {{ cookiecutter.package_name }}.database import engine, transaction_engine
 from {{ cookiecutter.package_name }}.models import Base
 
 config = context.config
@@ -75,7 +75,7 @@ def run_migrations(connection: Connection) -> None:
 
 async def run_migrations_online() -> None:
     try:
-        async with engine.connect() as connection:
+        async with transaction_engine.connect() as connection:
             await connection.run_sync(run_migrations)
     finally:
         await engine.dispose()

@@ -62,11 +62,11 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     """The test database's engine, its schema built from scratch from the models."""
 {%- endif %}
     engine = create_engine(database_url)
-    async with engine.begin() as conn:
+    async with for_transactions(engine).begin() as conn:
         await conn.run_sync(models.Base.metadata.drop_all)
 {%- if cookiecutter.use_alembic %}
         await conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    async with engine.begin() as conn:
+    async with for_transactions(engine).begin() as conn:
         await conn.run_sync(lambda sync_conn: command.upgrade(alembic_config(sync_conn), "head"))
 {%- else %}
         await conn.run_sync(models.Base.metadata.create_all)
@@ -78,7 +78,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """A connection inside a transaction that is rolled back when the test ends."""
-    async with engine.connect() as conn:
+    async with for_transactions(engine).connect() as conn:
         transaction = await conn.begin()
         yield conn
         await transaction.rollback()

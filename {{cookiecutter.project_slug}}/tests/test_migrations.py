@@ -11,6 +11,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from {{ cookiecutter.package_name }}.models import Base, User
+{%- if cookiecutter.database == "postgresql" %}
+from {{ cookiecutter.package_name }}.postgresql import for_transactions
+{%- else %}
+from {{ cookiecutter.package_name }}.sqlite import for_transactions
+{%- endif %}
 
 from .conftest import alembic_config
 
@@ -28,18 +33,18 @@ def current_revision(connection: Connection) -> str | None:
 
 async def test_models_and_migrations_agree(engine: AsyncEngine) -> None:
     """Fails when a model changed without a revision (the same check as `alembic check`)."""
-    async with engine.connect() as conn:
+    async with for_transactions(engine).connect() as conn:
         await conn.run_sync(lambda sync_conn: command.check(alembic_config(sync_conn)))
 
 
 async def test_downgrade_to_base_and_upgrade_to_head(engine: AsyncEngine) -> None:
-    async with engine.begin() as conn:
+    async with for_transactions(engine).begin() as conn:
         await conn.run_sync(lambda sync_conn: command.downgrade(alembic_config(sync_conn), "base"))
         assert await conn.run_sync(table_names) == {"alembic_version"}
-    async with engine.begin() as conn:
+    async with for_transactions(engine).begin() as conn:
         await conn.run_sync(lambda sync_conn: command.upgrade(alembic_config(sync_conn), "head"))
         assert await conn.run_sync(table_names) == EXPECTED_TABLES
-    async with engine.connect() as conn:
+    async with for_transactions(engine).connect() as conn:
         await conn.run_sync(lambda sync_conn: command.check(alembic_config(sync_conn)))
 
 
@@ -73,18 +78,18 @@ async def test_a_failing_migration_changes_nothing(engine: AsyncEngine, tmp_path
         config.set_main_option("version_locations", f"{versions}{os.pathsep}{tmp_path}")
         command.upgrade(config, "head")
 
-    async with engine.begin() as conn:
+    async with for_transactions(engine).begin() as conn:
         head = await conn.run_sync(current_revision)
         await conn.execute(insert(User).values(email="kept@example.com", name="Kept"))
     try:
-        async with engine.connect() as conn:
+        async with for_transactions(engine).connect() as conn:
             with pytest.raises(RuntimeError, match="fails halfway"):
                 await conn.run_sync(upgrade_through_failing_revision)
-        async with engine.connect() as conn:
+        async with for_transactions(engine).connect() as conn:
             assert await conn.run_sync(table_names) == EXPECTED_TABLES
             assert await conn.run_sync(current_revision) == head
             kept = await conn.scalar(select(User.name).where(User.email == "kept@example.com"))
             assert kept == "Kept"
     finally:
-        async with engine.begin() as conn:
+        async with for_transactions(engine).begin() as conn:
             await conn.execute(delete(User).where(User.email == "kept@example.com"))

@@ -5,17 +5,18 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
-from httpx import Response
+from httpx import AsyncClient, Response
 from sqlalchemy import delete, insert, make_url, select, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from {{ cookiecutter.package_name }}.config import settings
 from {{ cookiecutter.package_name }}.models import User
-from {{ cookiecutter.package_name }}.postgresql import create_engine
+from {{ cookiecutter.package_name }}.postgresql import create_engine, for_transactions
 
-from .conftest import client_on, use_engine
+from .conftest import AddUser, client_on, use_engine
 from .postgresql import TcpProxy
 
 SECRET = "s3cret-Pa55word"  # noqa: S105
@@ -152,7 +153,7 @@ async def test_a_row_locked_elsewhere_holds_only_its_own_requests(
     try:
         async with (
             client_on(use_engine(monkeypatch, app_engine)) as client,
-            engine.connect() as holder,
+            for_transactions(engine).connect() as holder,
         ):
             await holder.execute(
                 text("SELECT 1 FROM users WHERE id = :id FOR UPDATE"), {"id": locked}
@@ -185,6 +186,22 @@ async def test_every_connection_carries_the_time_limits(database_url: str) -> No
 
     assert statement == f"{int(settings.database_statement_timeout)}s"
     assert lock == f"{int(settings.database_lock_timeout)}s"
+
+
+async def test_times_are_answered_in_utc_whatever_the_server_time_zone(
+    connection: AsyncConnection, client: AsyncClient, add_user: AddUser
+) -> None:
+    """The models keep asyncpg's timestamptz values as they come, which are in UTC."""
+    await connection.execute(text("SET LOCAL TIME ZONE 'Asia/Kolkata'"))
+    user_id = await add_user()
+    stored = await connection.scalar(
+        text("SELECT created_at AT TIME ZONE 'UTC' FROM users WHERE id = :id"), {"id": user_id}
+    )
+
+    created_at = (await client.get(f"/users/{user_id}")).json()["created_at"]
+
+    assert created_at.endswith("Z")
+    assert datetime.fromisoformat(created_at) == stored.replace(tzinfo=UTC)
 
 
 async def test_behind_a_transaction_pooler_no_statement_stays_on_the_server(

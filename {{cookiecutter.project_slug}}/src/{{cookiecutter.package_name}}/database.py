@@ -4,13 +4,13 @@ single-statement writes, a session for writes of several statements."""
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends
 {%- if cookiecutter.database == "postgresql" and not cookiecutter.use_alembic %}
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData, Result, text
 {%- else %}
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, Result
 {%- endif %}
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
@@ -50,7 +50,8 @@ class Base(DeclarativeBase):
 
 engine = create_engine(settings.database_url)
 statement_engine = for_single_statements(engine)
-SessionLocal = async_sessionmaker(for_transactions(engine), expire_on_commit=False)
+transaction_engine = for_transactions(engine)
+SessionLocal = async_sessionmaker(transaction_engine, expire_on_commit=False)
 
 
 # SQLAlchemy's async pool hands a returned connection to whichever task asks next, not to
@@ -89,6 +90,13 @@ async def get_db() -> AsyncIterator[AsyncSession]:
         yield session
 
 
+def dicts(result: Result[Any]) -> list[dict[str, Any]]:
+    """The rows of `result` as dicts: pydantic validates a dict about twice as fast as a
+    row's mapping, and zip builds one several times faster than `Row._asdict()`."""
+    keys = tuple(result.keys())
+    return [dict(zip(keys, row, strict=True)) for row in result]
+
+
 # scope="function" ends the work before the response is sent, so a failed commit can
 # never follow a 2xx answer (by default FastAPI runs this teardown after responding), and
 # gives the connection back to the pool before the response is written.
@@ -99,7 +107,7 @@ DbSession = Annotated[AsyncSession, Depends(get_db, scope="function")]
 
 async def init_models() -> None:
     """Create missing tables at start-up; existing tables are never altered."""
-    async with for_transactions(engine).begin() as connection:
+    async with transaction_engine.begin() as connection:
 {%- if cookiecutter.database == "postgresql" %}
         # Workers starting together would race to create the same tables; the lock,
         # held until this transaction ends, lets one create them and the rest find them.

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, status
 from sqlalchemy import bindparam, delete, exists, insert, select, update
 
-from ..database import DbConnection
+from ..database import DbConnection, dicts
 from ..errors import NotFound, documented
 from ..models import Item, User
 from ..pagination import Page, PageQuery, keyset, split_page
@@ -35,7 +35,7 @@ async def create_item(user_id: Id, body: ItemCreate, connection: DbConnection) -
 async def list_items(user_id: Id, connection: DbConnection, page: PageQuery) -> Page[ItemRead]:
     """List a user's items by id."""
     params = {"user_id": user_id, **page.bind()}
-    rows = (await connection.execute(SELECT_PAGE, params)).mappings().all()
+    rows = dicts(await connection.execute(SELECT_PAGE, params))
     # Only an empty page needs to tell "no such user" from "no more items".
     if not rows and not await connection.scalar(USER_EXISTS, {"user_id": user_id}):
         raise NotFound("User", user_id)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, status
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..database import DbConnection
+from ..database import DbConnection, dicts
 from ..errors import NotFound, documented
 from ..models import Item, User
 from ..pagination import Page, PageQuery, keyset, split_page
@@ -31,12 +31,14 @@ UPDATE = update(User).where(User.id == bindparam("user_id")).returning(User)
 DELETE = delete(User).where(User.id == bindparam("user_id")).returning(User.id)
 
 
-async def items_of(connection: AsyncConnection, user_ids: Sequence[int]) -> dict[int, list[Any]]:
+async def items_of(
+    connection: AsyncConnection, user_ids: Sequence[int]
+) -> dict[int, list[dict[str, Any]]]:
     """The items of each user, in one query whatever the number of users."""
-    items: defaultdict[int, list[Any]] = defaultdict(list)
+    items: defaultdict[int, list[dict[str, Any]]] = defaultdict(list)
     if user_ids:
-        for item in await connection.execute(SELECT_ITEMS_OF_MANY, {"owner_ids": user_ids}):
-            items[item.owner_id].append(item._mapping)
+        for item in dicts(await connection.execute(SELECT_ITEMS_OF_MANY, {"owner_ids": user_ids})):
+            items[item["owner_id"]].append(item)
     return items
 
 
@@ -49,7 +51,7 @@ async def create_user(body: UserCreate, connection: DbConnection) -> UserRead:
 @router.get("")
 async def list_users(connection: DbConnection, page: PageQuery) -> Page[UserWithItems]:
     """List users by id, each with their items."""
-    rows = (await connection.execute(SELECT_PAGE, page.bind())).mappings().all()
+    rows = dicts(await connection.execute(SELECT_PAGE, page.bind()))
     users, next_cursor = split_page(rows, page)
     items = await items_of(connection, [user["id"] for user in users])
     return Page[UserWithItems].model_validate(
@@ -65,7 +67,7 @@ async def get_user(user_id: Id, connection: DbConnection) -> UserWithItems:
     user = (await connection.execute(SELECT, {"user_id": user_id})).mappings().first()
     if user is None:
         raise NotFound("User", user_id)
-    items = (await connection.execute(SELECT_ITEMS, {"user_id": user_id})).mappings().all()
+    items = dicts(await connection.execute(SELECT_ITEMS, {"user_id": user_id}))
     return UserWithItems.model_validate({**user, "items": items})
 
 
