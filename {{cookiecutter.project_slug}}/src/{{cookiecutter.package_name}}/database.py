@@ -78,7 +78,13 @@ async def turn() -> AsyncIterator[None]:
 async def get_connection() -> AsyncIterator[AsyncConnection]:
     """Yield a connection whose statements are each complete on their own: a read, or a
     write of one statement (INSERT, UPDATE or DELETE ... RETURNING), which is atomic."""
+{%- if cookiecutter.database == "postgresql" %}
+    # On AUTOCOMMIT connections each statement commits as it runs: no begin() to wrap them.
+    async with turn(), statement_engine.connect() as connection:
+{%- else %}
+    # begin(): SQLAlchemy opens each transaction here (sqlite.py), and commits it on return.
     async with turn(), statement_engine.begin() as connection:
+{%- endif %}
         yield connection
 
 
