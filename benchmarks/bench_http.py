@@ -518,9 +518,10 @@ def benchmark(args: argparse.Namespace, mode: Mode, work: Path, servers: list[Se
         g, r = results[ep.name]["generated"]["rps"], results[ep.name]["reference"]["rps"]
         log(f"{ep.name}: generated {g:.0f} req/s, reference {r:.0f} req/s")
 
+    python = run([str(gen_python), "-c", "import sys; print(sys.version.split()[0])"]).strip()
     print(
-        f"\nTemplate {template_revision()}; {seeded.strip()}; {os.cpu_count()} cores shared by "
-        "the load generator, the app and PostgreSQL"
+        f"\nTemplate {template_revision()}; Python {python} for both apps; {seeded.strip()}; "
+        f"{os.cpu_count()} cores shared by the load generator, the app and PostgreSQL"
     )
     print(checked)
     print_statements(gen_sql, ref_sql, mode)

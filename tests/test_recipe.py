@@ -59,7 +59,7 @@ ROUTES = '''\
 from fastapi import APIRouter, status
 from sqlalchemy import bindparam, delete, exists, insert, select, update
 
-from ..database import DbConnection
+from ..database import DbConnection, dicts
 from ..errors import NotFound, documented
 from ..models import Note, User
 from ..pagination import Page, PageQuery, keyset, split_page
@@ -90,7 +90,7 @@ async def create_note(user_id: Id, body: NoteCreate, connection: DbConnection) -
 async def list_notes(user_id: Id, connection: DbConnection, page: PageQuery) -> Page[NoteRead]:
     """List a user's notes by id."""
     params = {"user_id": user_id, **page.bind()}
-    rows = (await connection.execute(SELECT_PAGE, params)).mappings().all()
+    rows = dicts(await connection.execute(SELECT_PAGE, params))
     # Only an empty page needs to tell "no such user" from "no more notes".
     if not rows and not await connection.scalar(USER_EXISTS, {"user_id": user_id}):
         raise NotFound("User", user_id)
