@@ -301,10 +301,12 @@ def include_router(project: Project, env: dict[str, str]) -> None:
         r"^from \.routes import (.+)$",
         lambda m: "from .routes import " + ", ".join(sorted([*m[1].split(", "), RESOURCE])),
     )
-    text = main.read_text()
-    last = list(re.finditer(r"^( *)app\.include_router\(\w+\.router\)\n", text, re.MULTILINE))[-1]
-    added = f"{last[1]}app.include_router({RESOURCE}.router)\n"
-    main.write_text(text[: last.end()] + added + text[last.end() :])
+    # After the last resource's router, before the probes' (the README says so).
+    sub_once(
+        main,
+        r"^( *)app\.include_router\(items\.router\)\n",
+        lambda m: m[0] + f"{m[1]}app.include_router({RESOURCE}.router)\n",
+    )
 
 
 def add_constraint_answer(project: Project, env: dict[str, str]) -> None:
