@@ -1,9 +1,11 @@
 """Fixtures: one schema per test run; one rolled-back transaction per test."""
 
-from collections.abc import AsyncIterator
-{%- if cookiecutter.use_alembic %}
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
-{%- endif %}
 from typing import Protocol
 
 import pytest
@@ -144,6 +146,37 @@ def use_engine(monkeypatch: pytest.MonkeyPatch, engine: AsyncEngine) -> FastAPI:
         async_sessionmaker(for_transactions(engine), expire_on_commit=False),
     )
     return create_app()
+
+
+def serve(
+    tmp_path: Path, workers: int, env: Mapping[str, str], *options: str
+) -> tuple[str, Path, "subprocess.Popen[bytes]"]:
+    """Start the image's command, `python -m {{ cookiecutter.package_name }}.serve`, on a
+    free local port with `workers` workers and `env` over this process's environment: its
+    URL, the file that takes its output, and the process."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = [
+        sys.executable,
+        "-m",
+        "{{ cookiecutter.package_name }}.serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        *options,
+    ]
+    environment = {**os.environ, **env}
+    environment.pop("WEB_CONCURRENCY", None)  # --workers decides
+    log = tmp_path / "server.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(  # noqa: S603
+            command, env=environment, stdout=output, stderr=subprocess.STDOUT
+        )
+    return f"http://127.0.0.1:{port}", log, process
 
 
 def client_on(app: FastAPI) -> AsyncClient:

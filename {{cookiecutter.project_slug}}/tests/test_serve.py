@@ -4,11 +4,8 @@ counts, whichever of them answers the scrape."""
 
 import asyncio
 import json
-import os
 import signal
-import socket
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +14,8 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from .conftest import serve
 
 REQUESTS = 40
 WORKERS = 2
@@ -31,44 +30,25 @@ class Server:
     process: "subprocess.Popen[bytes]"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def server(engine: AsyncEngine, database_url: str, tmp_path: Path) -> Iterator[Server]:
     """The service on the test database (`engine` made its schema), stopped with SIGTERM."""
     metrics = tmp_path / "metrics"
     metrics.mkdir()
     (metrics / "counter_999999.db").write_bytes(b"a previous run's counts")
-    port = free_port()
-    env = dict(
-        os.environ,
-        DATABASE_URL=database_url,
-        LOG_FORMAT="json",
-        LOG_LEVEL="INFO",
-        PROMETHEUS_MULTIPROC_DIR=str(metrics),
-    )
-    command = [
-        sys.executable,
-        "-m",
-        "{{ cookiecutter.package_name }}.serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(WORKERS),
+    url, log, process = serve(
+        tmp_path,
+        WORKERS,
+        {
+            "DATABASE_URL": database_url,
+            "LOG_FORMAT": "json",
+            "LOG_LEVEL": "INFO",
+            "PROMETHEUS_MULTIPROC_DIR": str(metrics),
+        },
         "--no-access-log",
-    ]
-    log = tmp_path / "server.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)  # noqa: S603
+    )
     try:
-        yield Server(f"http://127.0.0.1:{port}", log, metrics, process)
+        yield Server(url, log, metrics, process)
     finally:
         process.send_signal(signal.SIGTERM)
         try:

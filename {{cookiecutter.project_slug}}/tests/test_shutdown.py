@@ -2,11 +2,7 @@
 served for the drain; then the server stops, its in-flight requests finished."""
 
 import asyncio
-import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -19,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from {{ cookiecutter.package_name }} import shutdown
 
-from .conftest import client_on, use_engine
+from .conftest import client_on, serve, use_engine
 
 DRAIN = 1.5  # seconds, for the server started here
 READY_WITHIN = 60.0
@@ -81,41 +77,20 @@ async def test_sigterm_reaches_the_server_after_the_drain(
     assert server_handler == [signal.SIGTERM]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def test_a_served_process_drains_then_stops(
     engine: AsyncEngine, database_url: str, tmp_path: Path
 ) -> None:
     """The image's command under SIGTERM: readiness 503 at once, other requests served
     until the drain ends, then the server stops and closes its pool."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = dict(
-        os.environ,
-        DATABASE_URL=database_url,
-        SHUTDOWN_DRAIN_SECONDS=str(DRAIN),
-        PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"),
+    url, log, process = serve(
+        tmp_path,
+        1,
+        {
+            "DATABASE_URL": database_url,
+            "SHUTDOWN_DRAIN_SECONDS": str(DRAIN),
+            "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+        },
     )
-    env.pop("WEB_CONCURRENCY", None)
-    command = [
-        sys.executable,
-        "-m",
-        "{{ cookiecutter.package_name }}.serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-    ]
-    log = tmp_path / "server.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)  # noqa: S603
     try:
         with httpx.Client(base_url=url, timeout=5) as client:
             deadline = time.monotonic() + READY_WITHIN
