@@ -123,7 +123,6 @@ async def test_too_many_connections_answers_503(
     role = f"no_connections_{id(engine)}"
     async with engine.connect() as admin:
         await admin.execute(text(f"CREATE ROLE {role} LOGIN PASSWORD '{role}' CONNECTION LIMIT 0"))
-        await admin.commit()
     limited = make_url(database_url).set(username=role, password=role)
     app_engine = create_engine(limited.render_as_string(hide_password=False))
     try:
@@ -133,7 +132,6 @@ async def test_too_many_connections_answers_503(
         await app_engine.dispose()
         async with engine.connect() as admin:
             await admin.execute(text(f"DROP ROLE {role}"))
-            await admin.commit()
 
     assert_unavailable(*responses)
 
