@@ -193,7 +193,7 @@ async def test_a_request_waits_for_a_connection_at_most_the_pool_timeout(
     engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(settings, "database_pool_timeout", 0.2)
-    monkeypatch.setattr(database, "turns", asyncio.Semaphore(0))  # every connection lent out
+    monkeypatch.setattr(database.turn, "semaphore", asyncio.Semaphore(0))  # every turn taken
     async with client_on(use_engine(monkeypatch, engine)) as client:
         start = time.perf_counter()
         response = await client.get("/users/1")

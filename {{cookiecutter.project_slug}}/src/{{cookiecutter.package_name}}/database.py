@@ -3,7 +3,6 @@ single-statement writes, a session for writes of several statements."""
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends
@@ -58,21 +57,29 @@ SessionLocal = async_sessionmaker(transaction_engine, expire_on_commit=False)
 # the one that waited longest: under load a request can lose its turn again and again (in
 # the template's benchmark, a p99 of 5 to 8 times the reference's). Requests take turns
 # for the pool's connections here instead, in arrival order.
-turns = asyncio.Semaphore(POOL_CAPACITY)
+class Turns:
+    """Turns for the pool's connections, taken in arrival order; a wait ends at the pool
+    timeout. A class rather than an @asynccontextmanager: this runs on every request, and
+    a free turn is taken without setting a timer."""
+
+    def __init__(self, capacity: int) -> None:
+        self.semaphore = asyncio.Semaphore(capacity)
+
+    async def __aenter__(self) -> None:
+        if not self.semaphore.locked():
+            await self.semaphore.acquire()  # returns at once
+            return
+        try:
+            async with asyncio.timeout(settings.database_pool_timeout):
+                await self.semaphore.acquire()
+        except TimeoutError:
+            raise PoolTimeoutError("no connection free within the pool timeout") from None
+
+    async def __aexit__(self, *_exc_info: object) -> None:
+        self.semaphore.release()
 
 
-@asynccontextmanager
-async def turn() -> AsyncIterator[None]:
-    """Wait for a connection's turn, in arrival order, at most the pool timeout."""
-    try:
-        async with asyncio.timeout(settings.database_pool_timeout):
-            await turns.acquire()
-    except TimeoutError:
-        raise PoolTimeoutError("no connection free within the pool timeout") from None
-    try:
-        yield
-    finally:
-        turns.release()
+turn = Turns(POOL_CAPACITY)
 
 
 async def get_connection() -> AsyncIterator[AsyncConnection]:
@@ -80,10 +87,10 @@ async def get_connection() -> AsyncIterator[AsyncConnection]:
     write of one statement (INSERT, UPDATE or DELETE ... RETURNING), which is atomic."""
 {%- if cookiecutter.database == "postgresql" %}
     # On AUTOCOMMIT connections each statement commits as it runs: no begin() to wrap them.
-    async with turn(), statement_engine.connect() as connection:
+    async with turn, statement_engine.connect() as connection:
 {%- else %}
     # begin(): SQLAlchemy opens each transaction here (sqlite.py), and commits it on return.
-    async with turn(), statement_engine.begin() as connection:
+    async with turn, statement_engine.begin() as connection:
 {%- endif %}
         yield connection
 
@@ -92,7 +99,7 @@ async def get_db() -> AsyncIterator[AsyncSession]:
     """Yield a session inside a transaction, for a write of several statements: committed
     if the route returns, rolled back if it raises. A route takes this or DbConnection,
     not both: each waits for a turn of its own."""
-    async with turn(), SessionLocal() as session, session.begin():
+    async with turn, SessionLocal() as session, session.begin():
         yield session
 
 
