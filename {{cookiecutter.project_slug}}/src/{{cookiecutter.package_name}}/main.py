@@ -60,6 +60,10 @@ def create_app() -> FastAPI:
         # FastAPI's own instrumentation: one server span per request, whose children are
         # the SQL statements (its spans for dependencies and serialization are left out).
         telemetry={"operation_spans": False, "exclude": untraced},
+{%- else %}
+        # Nothing here is traced: off, FastAPI's own OpenTelemetry instrumentation no
+        # longer looks for a configured provider on every request (about 1.4% of a GET).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
 {%- endif %}
     )
     add_error_handlers(app)
