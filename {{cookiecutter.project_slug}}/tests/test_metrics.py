@@ -100,6 +100,32 @@ async def test_the_pool_gauges_follow_checkouts(database_url: str, client: Async
     assert value(after, "db_pool_overflow") == 0
 
 
+{%- if cookiecutter.database == "postgresql" %}
+
+
+async def test_the_overflow_gauge_follows_connections_beyond_the_pool_size(
+    database_url: str, client: AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(settings, "database_pool_size", 1)
+    monkeypatch.setattr(settings, "database_max_overflow", 2)
+    watched = create_engine(database_url)
+    metrics.watch_pool(watched)
+    try:
+        async with watched.connect(), watched.connect():
+            async with watched.connect():
+                three = await scrape(client)
+            two = await scrape(client)
+        none = await scrape(client)
+    finally:
+        await watched.dispose()
+
+    assert value(three, "db_pool_overflow") == 2
+    assert value(two, "db_pool_overflow") == 2  # the first one back stays open, in the pool
+    assert value(none, "db_pool_overflow") == 0  # the pool full, the others were closed
+    assert value(three, "db_pool_checked_out") == value(none, "db_pool_checked_out") + 3
+{%- endif %}
+
+
 async def test_503s_for_an_unavailable_database_are_counted(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

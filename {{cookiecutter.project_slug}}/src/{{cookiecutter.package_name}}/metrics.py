@@ -78,8 +78,9 @@ _watched: "weakref.WeakSet[Engine]" = weakref.WeakSet()
 
 
 def watch_pool(engine: AsyncEngine) -> None:
-    """Keep the pool gauges current: updated each time a connection is lent or returned
-    (once per engine, however many applications are built on it)."""
+    """Keep the pool gauges current (once per engine, however many applications are built
+    on it): lent connections counted up and down, the overflow read from the pool only
+    when it can have changed, as that is rare."""
     sync_engine = engine.sync_engine
     if not isinstance(sync_engine.pool, QueuePool) or sync_engine in _watched:
         return
@@ -91,25 +92,27 @@ def watch_pool(engine: AsyncEngine) -> None:
         assert isinstance(current, QueuePool)  # noqa: S101 (dispose keeps the pool's class)
         return current
 
-    overflow = [0]  # the gauge's value: written only when it changes, which is rare
+    overflow = [0]  # the gauge's value
 
     def set_overflow(value: int) -> None:
         if value != overflow[0]:
             overflow[0] = value
             POOL_OVERFLOW.set(value)
 
-    def lent(*_args: object) -> None:
-        POOL_CHECKED_OUT.set(pool().checkedout())
+    def opened(*_args: object) -> None:
+        # A new connection: beyond the pool's size, or replacing a broken one.
         set_overflow(max(pool().overflow(), 0))
 
     def returned(*_args: object) -> None:
-        # Called before the pool takes the connection back, and closes it if it is full.
-        closing = pool().checkedin() >= pool().size()
-        POOL_CHECKED_OUT.set(pool().checkedout() - 1)
-        set_overflow(max(pool().overflow() - closing, 0))
+        POOL_CHECKED_OUT.dec()
+        if overflow[0]:
+            # Called before the pool takes the connection back, and closes it if it is full.
+            closing = pool().checkedin() >= pool().size()
+            set_overflow(max(pool().overflow() - closing, 0))
 
     POOL_SIZE.set(pool().size())
-    event.listen(sync_engine.pool, "checkout", lent)
+    event.listen(sync_engine.pool, "connect", opened)
+    event.listen(sync_engine.pool, "checkout", lambda *_args: POOL_CHECKED_OUT.inc())
     event.listen(sync_engine.pool, "checkin", returned)
 
 
