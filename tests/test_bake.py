@@ -22,6 +22,8 @@ ALEMBIC_WORDS = re.compile(r"alembic|migration", re.IGNORECASE)
 OPENTELEMETRY_WORDS = re.compile(
     r"opentelemetry|\botel|tracing|trace_id|span_id|\bspans?\b|\btraces\b", re.IGNORECASE
 )
+# Without OpenTelemetry, main.py switches FastAPI's own off, one key being "tracing".
+TELEMETRY_OFF = 'telemetry={"tracing": False, "metrics": False, "logs": False}'
 
 
 def test_no_template_markup_survives(baked: Project) -> None:
@@ -60,8 +62,12 @@ def test_nothing_of_the_other_choices_remains(baked: Project) -> None:
             name
             for name in names - {"uv.lock"}
             if OPENTELEMETRY_WORDS.search(name)
-            or OPENTELEMETRY_WORDS.search(baked.path.joinpath(name).read_text())
+            or OPENTELEMETRY_WORDS.search(
+                baked.path.joinpath(name).read_text().replace(TELEMETRY_OFF, "", 1)
+            )
         ]
+    main = (baked.path / "src" / baked.package / "main.py").read_text()
+    assert (TELEMETRY_OFF in main) != combination.use_opentelemetry
     assert traces == []
     dependencies = tomllib.loads((baked.path / "pyproject.toml").read_text())["project"][
         "dependencies"
