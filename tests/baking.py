@@ -253,7 +253,9 @@ class Project:
     def uv(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         """Run a command in the project's own environment, created on first use."""
         if not self.synced:
-            self.run("uv", "sync", "--quiet")
+            # Compiled once here: where PYTHONDONTWRITEBYTECODE is set, as on CI machines,
+            # every Python process would otherwise compile each module it imports anew.
+            self.run("uv", "sync", "--quiet", "--compile-bytecode")
             self.synced = True
         return self.run("uv", "run", "--no-sync", *args, env=env)
 
