@@ -35,73 +35,47 @@ USERS = 10_000
 TASKS = 32
 ENDPOINTS = ("probe", "get_by_id", "create", "patch", "list_page")
 
-# Runs in the project's environment: argv = endpoint, requests, users, tasks.
+# Runs in the project's environment: python -c DRIVER ENDPOINT REQUESTS USERS TASKS
 DRIVER = r"""
-import asyncio, itertools, json, os, subprocess, sys
+import json, os, subprocess, sys
+
+import uvloop
+
+from asgi_driver import call, drive
 from my_service.main import app
 
-endpoint, requests, users, tasks = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-numbers = itertools.count()
-tag = os.getpid()
+ENDPOINT = sys.argv[1]
+REQUESTS, USERS, TASKS = map(int, sys.argv[2:])
 
-def request():
-    n = next(numbers)
-    user = n % users + 1
-    if endpoint == "probe":
-        return "GET", "/health/live", b"", b""
-    if endpoint == "get_by_id":
-        return "GET", f"/users/{user}", b"", b""
-    if endpoint == "list_page":
-        return "GET", "/users", b"limit=50", b""
-    if endpoint == "create":
-        body = {"email": f"count-{tag}-{n}@example.com", "name": f"Count {n}"}
-        return "POST", "/users", b"", json.dumps(body).encode()
-    return "PATCH", f"/users/{user}", b"", json.dumps({"name": f"Name {n}"}).encode()
 
-async def call():
-    method, path, query, body = request()
-    headers = [(b"host", b"127.0.0.1:8000"), (b"user-agent", b"bench")]
-    if body:
-        headers += [(b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode())]
-    scope = {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"},
-             "http_version": "1.1", "server": ("127.0.0.1", 8000),
-             "client": ("127.0.0.1", 50000), "scheme": "http", "method": method,
-             "root_path": "", "path": path, "raw_path": path.encode(),
-             "query_string": query, "headers": headers, "state": {}}
-    sent = False
-    async def receive():
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        await asyncio.Event().wait()
-    statuses = []
-    async def send(message):
-        if message["type"] == "http.response.start":
-            statuses.append(message["status"])
-    await app(scope, receive, send)
-    assert statuses and statuses[0] < 300, (method, path, statuses)
+def request(n):
+    user = n % USERS + 1
+    if ENDPOINT == "probe":
+        return call(app, "GET", "/health/live")
+    if ENDPOINT == "get_by_id":
+        return call(app, "GET", f"/users/{user}")
+    if ENDPOINT == "list_page":
+        return call(app, "GET", "/users", query=b"limit=50")
+    if ENDPOINT == "create":
+        body = {"email": f"count-{os.getpid()}-{n}@example.com", "name": f"Count {n}"}
+        return call(app, "POST", "/users", json.dumps(body).encode())
+    return call(app, "PATCH", f"/users/{user}", json.dumps({"name": f"Name {n}"}).encode())
 
-async def batch(count):
-    left = iter(range(count))
-    async def worker():
-        for _ in left:
-            await call()
-    await asyncio.gather(*(worker() for _ in range(tasks)))
 
 def instrumentation(state):
     subprocess.run(["callgrind_control", "-i", state, str(os.getpid())],
                    check=True, capture_output=True)
 
+
 async def main():
     async with app.router.lifespan_context(app):
-        await batch(max(requests // 2, tasks))
+        warm_up = max(REQUESTS // 2, TASKS)
+        await drive(request, 0, warm_up, TASKS)
         instrumentation("on")
-        await batch(requests)
+        await drive(request, warm_up, REQUESTS, TASKS)
         instrumentation("off")
 
-import uvloop
+
 uvloop.run(main())
 """
 
@@ -111,7 +85,10 @@ def count(project: Path, endpoint: str, requests: int, out: Path) -> float:
     # Under valgrind a request takes 50 times as long: the default wait for a pooled
     # connection (5 s) would end in 503s once 32 tasks share 10 connections.
     env = clean_env(
-        DATABASE_URL=database_url(DATABASE), LOG_LEVEL="INFO", DATABASE_POOL_TIMEOUT="300"
+        DATABASE_URL=database_url(DATABASE),
+        LOG_LEVEL="INFO",
+        DATABASE_POOL_TIMEOUT="300",
+        PYTHONPATH=str(BENCH_DIR),  # asgi_driver
     )
     python = project / ".venv" / "bin" / "python"
     result = subprocess.run(

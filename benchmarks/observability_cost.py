@@ -38,7 +38,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from benchlib import TEMPLATE, clean_env, database_url, log, run, template_revision
+from benchlib import BENCH_DIR, TEMPLATE, clean_env, database_url, log, run, template_revision
 
 DATABASE = "bench_observability"
 USERS = 1000
@@ -76,53 +76,20 @@ asyncio.run(main(*sys.argv[1:]))
 DRIVER = r"""
 import asyncio, json, sys, time
 
+from asgi_driver import call, drive
 from my_service.main import app
 
 REQUESTS, SEED, USERS, TASKS = map(int, (sys.argv[1], sys.argv[2], *sys.argv[4:]))
 TAG = sys.argv[3]
 
 
-async def call(method, path, body=b""):
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-        "method": method, "scheme": "http", "path": path, "raw_path": path.encode(),
-        "query_string": b"", "root_path": "", "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8000),
-        "headers": [(b"host", b"bench"), (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode())],
-    }
-    messages = [{"type": "http.request", "body": body, "more_body": False}]
-    status = 0
-
-    async def receive():
-        if messages:
-            return messages.pop()
-        await asyncio.Event().wait()
-
-    async def send(message):
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-
-    await app(scope, receive, send)
-    return status
-
-
 def get(n):
-    return call("GET", f"/users/{n % USERS + 1}")
+    return call(app, "GET", f"/users/{n % USERS + 1}")
 
 
 def post(n):
     body = json.dumps({"email": f"u{n}-{TAG}@example.com", "name": "Bench"}).encode()
-    return call("POST", "/users", body)
-
-
-async def drive(request, start, count):
-    async def task(first):
-        for n in range(first, start + count, TASKS):
-            status = await request(n)
-            assert status in (200, 201), status
-    await asyncio.gather(*(task(start + t) for t in range(TASKS)))
+    return call(app, "POST", "/users", body)
 
 
 async def main():
@@ -130,13 +97,13 @@ async def main():
         if SEED:
             for n in range(USERS):
                 body = json.dumps({"email": f"seed{n}@example.com", "name": "Seed"}).encode()
-                assert await call("POST", "/users", body) in (201, 409)
+                assert await call(app, "POST", "/users", body) in (201, 409)
             return
         figures = {}
         for name, request in (("get_by_id", get), ("create", post)):
-            await drive(request, 0, REQUESTS // 5)  # warm-up
+            await drive(request, 0, REQUESTS // 5, TASKS)  # warm-up
             before = time.process_time()
-            await drive(request, REQUESTS, REQUESTS)
+            await drive(request, REQUESTS, REQUESTS, TASKS)
             figures[name] = (time.process_time() - before) / REQUESTS * 1e6
         print("FIGURES " + json.dumps(figures), flush=True)
 
@@ -233,7 +200,10 @@ def drive(project: Path, mode: str, requests: int, sink_port: int, tag: str, see
     settings = dict(MODES[mode])
     metrics = Path(tempfile.mkdtemp(prefix="bench-metrics-"))
     env = clean_env(
-        DATABASE_URL=database_url(DATABASE), LOG_LEVEL="INFO", PROMETHEUS_MULTIPROC_DIR=str(metrics)
+        DATABASE_URL=database_url(DATABASE),
+        LOG_LEVEL="INFO",
+        PROMETHEUS_MULTIPROC_DIR=str(metrics),
+        PYTHONPATH=str(BENCH_DIR),  # asgi_driver
     )
     env.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
     if settings.pop("TRACING", None):
