@@ -1,11 +1,9 @@
 """Fixtures: one schema per test run; one rolled-back transaction per test."""
 
-import os
-import socket
-import subprocess
-import sys
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable
+{%- if cookiecutter.use_alembic %}
 from pathlib import Path
+{%- endif %}
 from typing import Protocol
 
 import pytest
@@ -116,67 +114,31 @@ def add_item(connection: AsyncConnection) -> AddItem:
     return add
 
 
-def app_using(connection: AsyncConnection) -> FastAPI:
-    """The application, working on `connection` (sessions in savepoints inside it)."""
-    sessions = async_sessionmaker(
-        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
-    )
-
-    async def get_test_db() -> AsyncIterator[AsyncSession]:
-        async with sessions() as session, session.begin():
-            yield session
-
-    async def get_test_connection() -> AsyncIterator[AsyncConnection]:
-        # A savepoint per request: a failed statement undoes that request alone.
-        async with connection.begin_nested():
-            yield connection
-
-    app = create_app()
-    app.dependency_overrides[get_connection] = get_test_connection
-    app.dependency_overrides[get_db] = get_test_db
-    return app
-
-
-def use_engine(monkeypatch: pytest.MonkeyPatch, engine: AsyncEngine) -> FastAPI:
-    """The application as it runs in production, on `engine` instead of DATABASE_URL's."""
-    monkeypatch.setattr(database, "statement_engine", for_single_statements(engine))
-    monkeypatch.setattr(
-        database,
-        "SessionLocal",
-        async_sessionmaker(for_transactions(engine), expire_on_commit=False),
-    )
+@pytest.fixture(scope="session")
+def app() -> FastAPI:
+    """One application for the run: FastAPI prepares each route on the first request that
+    reaches it (about 20 ms an application), so the tests share one and change only where
+    it finds the database."""
     return create_app()
 
 
-def serve(
-    tmp_path: Path, workers: int, env: Mapping[str, str], *options: str
-) -> tuple[str, Path, "subprocess.Popen[bytes]"]:
-    """Start the image's command, `python -m {{ cookiecutter.package_name }}.serve`, on a
-    free local port with `workers` workers and `env` over this process's environment: its
-    URL, the file that takes its output, and the process."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    command = [
-        sys.executable,
-        "-m",
-        "{{ cookiecutter.package_name }}.serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        *options,
-    ]
-    environment = {**os.environ, **env}
-    environment.pop("WEB_CONCURRENCY", None)  # --workers decides
-    log = tmp_path / "server.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(  # noqa: S603
-            command, env=environment, stdout=output, stderr=subprocess.STDOUT
+UseEngine = Callable[[AsyncEngine], FastAPI]
+
+
+@pytest.fixture
+def use_engine(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> UseEngine:
+    """The application as it runs in production, on a given engine instead of DATABASE_URL's."""
+
+    def use(engine: AsyncEngine) -> FastAPI:
+        monkeypatch.setattr(database, "statement_engine", for_single_statements(engine))
+        monkeypatch.setattr(
+            database,
+            "SessionLocal",
+            async_sessionmaker(for_transactions(engine), expire_on_commit=False),
         )
-    return f"http://127.0.0.1:{port}", log, process
+        return app
+
+    return use
 
 
 def client_on(app: FastAPI) -> AsyncClient:
@@ -187,6 +149,25 @@ def client_on(app: FastAPI) -> AsyncClient:
 
 
 @pytest.fixture
-async def client(connection: AsyncConnection) -> AsyncIterator[AsyncClient]:
-    async with client_on(app_using(connection)) as client:
-        yield client
+async def client(app: FastAPI, connection: AsyncConnection) -> AsyncIterator[AsyncClient]:
+    """A client of the application working on `connection`: each request in a savepoint,
+    so that a failed statement undoes that request alone."""
+    sessions = async_sessionmaker(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+
+    async def get_test_db() -> AsyncIterator[AsyncSession]:
+        async with sessions() as session, session.begin():
+            yield session
+
+    async def get_test_connection() -> AsyncIterator[AsyncConnection]:
+        async with connection.begin_nested():
+            yield connection
+
+    app.dependency_overrides[get_connection] = get_test_connection
+    app.dependency_overrides[get_db] = get_test_db
+    try:
+        async with client_on(app) as client:
+            yield client
+    finally:
+        app.dependency_overrides.clear()

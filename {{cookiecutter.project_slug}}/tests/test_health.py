@@ -6,7 +6,7 @@ import pytest
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from .conftest import client_on, use_engine
+from .conftest import UseEngine, client_on
 
 
 async def test_liveness_needs_no_database(client: AsyncClient) -> None:
@@ -16,10 +16,8 @@ async def test_liveness_needs_no_database(client: AsyncClient) -> None:
     assert response.json() == {"status": "ok"}
 
 
-async def test_readiness_checks_the_database(
-    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    async with client_on(use_engine(monkeypatch, engine)) as client:
+async def test_readiness_checks_the_database(engine: AsyncEngine, use_engine: UseEngine) -> None:
+    async with client_on(use_engine(engine)) as client:
         response = await client.get("/health/ready")
 
     assert response.status_code == 200

@@ -4,6 +4,8 @@
 The metrics are the process's own, shared by every test: each test compares a scrape
 after its requests with one before."""
 
+import re
+
 import pytest
 from httpx import AsyncClient
 from prometheus_client.parser import text_string_to_metric_families
@@ -17,8 +19,14 @@ from {{ cookiecutter.package_name }}.postgresql import create_engine
 from {{ cookiecutter.package_name }}.sqlite import create_engine
 {%- endif %}
 
-from .conftest import client_on, use_engine
+from .conftest import UseEngine, client_on
 
+REQUEST_SERIES = (
+    "http_requests_total",
+    "http_request_duration_seconds_count",
+    "http_requests_in_progress",
+)
+POOL_SERIES = ("db_pool_size", "db_pool_checked_out", "db_pool_overflow")
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 {%- if cookiecutter.database == "postgresql" %}
 UNREACHABLE = "postgresql+asyncpg://postgres@127.0.0.1:1/nothing"  # nothing listens on port 1
@@ -27,13 +35,17 @@ UNREACHABLE = "sqlite+aiosqlite:////nonexistent/folder/nothing.db"
 {%- endif %}
 
 
-async def scrape(client: AsyncClient) -> Samples:
+async def scrape(client: AsyncClient, *names: str) -> Samples:
+    """The samples of the series `names` that /metrics shows. Only their lines are parsed:
+    the parser takes about 60 µs a sample, and a run's histograms hold hundreds."""
     response = await client.get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain; version=")
+    lines = response.text.splitlines()
+    wanted = [line for line in lines if re.split("[{ ]", line, maxsplit=1)[0] in names]
     return {
         (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(response.text)
+        for family in text_string_to_metric_families("\n".join(wanted))
         for sample in family.samples
     }
 
@@ -48,11 +60,11 @@ def routes(samples: Samples) -> set[str]:
 
 async def test_requests_are_counted_by_route_template(client: AsyncClient) -> None:
     """However many ids are asked for, one series: the label set stays bounded."""
-    before = await scrape(client)
-    ids = range(10**6, 10**6 + 100)
+    before = await scrape(client, *REQUEST_SERIES)
+    ids = range(10**6, 10**6 + 10)
     for i in ids:
         await client.get(f"/users/{i}")
-    after = await scrape(client)
+    after = await scrape(client, *REQUEST_SERIES)
 
     labels = {"method": "GET", "route": "/users/{user_id}", "status": "404"}
     for name in ("http_requests_total", "http_request_duration_seconds_count"):
@@ -64,17 +76,17 @@ async def test_requests_are_counted_by_route_template(client: AsyncClient) -> No
 async def test_health_checks_and_scrapes_are_not_counted(client: AsyncClient) -> None:
     for path in ("/health/live", "/metrics"):
         await client.get(path)
-    samples = await scrape(client)
+    samples = await scrape(client, "http_requests_total")
 
     assert routes(samples).isdisjoint({"/health/live", "/health/ready", "/metrics"})
 
 
 async def test_unknown_paths_and_methods_have_bounded_labels(client: AsyncClient) -> None:
-    before = await scrape(client)
+    before = await scrape(client, "http_requests_total")
     await client.get("/no/such/path/1")
     await client.get("/no/such/path/2")
     await client.request("BREW", "/users")
-    after = await scrape(client)
+    after = await scrape(client, "http_requests_total")
 
     def counted(**labels: str) -> float:
         return value(after, "http_requests_total", **labels) - value(
@@ -90,8 +102,8 @@ async def test_the_pool_gauges_follow_checkouts(database_url: str, client: Async
     metrics.watch_pool(watched)
     try:
         async with watched.connect():
-            during = await scrape(client)
-        after = await scrape(client)
+            during = await scrape(client, *POOL_SERIES)
+        after = await scrape(client, *POOL_SERIES)
     finally:
         await watched.dispose()
 
@@ -113,9 +125,9 @@ async def test_the_overflow_gauge_follows_connections_beyond_the_pool_size(
     try:
         async with watched.connect(), watched.connect():
             async with watched.connect():
-                three = await scrape(client)
-            two = await scrape(client)
-        none = await scrape(client)
+                three = await scrape(client, *POOL_SERIES)
+            two = await scrape(client, *POOL_SERIES)
+        none = await scrape(client, *POOL_SERIES)
     finally:
         await watched.dispose()
 
@@ -126,15 +138,13 @@ async def test_the_overflow_gauge_follows_connections_beyond_the_pool_size(
 {%- endif %}
 
 
-async def test_503s_for_an_unavailable_database_are_counted(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+async def test_503s_for_an_unavailable_database_are_counted(use_engine: UseEngine) -> None:
     unreachable = create_engine(UNREACHABLE)
     try:
-        async with client_on(use_engine(monkeypatch, unreachable)) as client:
-            before = await scrape(client)
+        async with client_on(use_engine(unreachable)) as client:
+            before = await scrape(client, "db_unavailable_total", "http_requests_total")
             response = await client.get("/users/1")
-            after = await scrape(client)
+            after = await scrape(client, "db_unavailable_total", "http_requests_total")
     finally:
         await unreachable.dispose()
 

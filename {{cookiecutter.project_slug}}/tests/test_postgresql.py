@@ -16,7 +16,7 @@ from {{ cookiecutter.package_name }}.config import settings
 from {{ cookiecutter.package_name }}.models import User
 from {{ cookiecutter.package_name }}.postgresql import create_engine, for_transactions
 
-from .conftest import AddUser, client_on, use_engine
+from .conftest import AddUser, UseEngine, client_on
 from .postgresql import TcpProxy
 
 SECRET = "s3cret-Pa55word"  # noqa: S105
@@ -44,7 +44,7 @@ async def committed_users(engine: AsyncEngine) -> AsyncIterator[list[int]]:
 
 
 async def test_outage_answers_503_and_recovers_without_restart(
-    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, database_url: str
+    caplog: pytest.LogCaptureFixture, database_url: str, use_engine: UseEngine
 ) -> None:
     target = make_url(database_url)
     proxy = TcpProxy(target.host or "localhost", target.port or 5432)
@@ -54,7 +54,7 @@ async def test_outage_answers_503_and_recovers_without_restart(
     logger = logging.getLogger("{{ cookiecutter.package_name }}")
     logger.addHandler(caplog.handler)
     try:
-        async with client_on(use_engine(monkeypatch, engine)) as client:
+        async with client_on(use_engine(engine)) as client:
             assert (await client.get("/health/ready")).status_code == 200
             await proxy.stop()
 
@@ -82,13 +82,13 @@ async def test_outage_answers_503_and_recovers_without_restart(
 
 
 async def test_a_terminated_connection_answers_503_once(
-    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch, database_url: str
+    engine: AsyncEngine, database_url: str, use_engine: UseEngine
 ) -> None:
     if settings.database_transaction_pooler:
         pytest.skip("behind a transaction pooler, server connections are the pooler's to renew")
     app_engine = create_engine(database_url)
     try:
-        async with client_on(use_engine(monkeypatch, app_engine)) as client:
+        async with client_on(use_engine(app_engine)) as client:
             async with app_engine.connect() as conn:  # the pool's one connection, warmed
                 pid = await conn.scalar(text("SELECT pg_backend_pid()"))
             async with engine.connect() as admin:
@@ -103,13 +103,11 @@ async def test_a_terminated_connection_answers_503_once(
     assert after.status_code == 404
 
 
-async def test_a_missing_database_answers_503(
-    monkeypatch: pytest.MonkeyPatch, database_url: str
-) -> None:
+async def test_a_missing_database_answers_503(database_url: str, use_engine: UseEngine) -> None:
     missing = make_url(database_url).set(database="no_such_database_here")
     app_engine = create_engine(missing.render_as_string(hide_password=False))
     try:
-        async with client_on(use_engine(monkeypatch, app_engine)) as client:
+        async with client_on(use_engine(app_engine)) as client:
             responses = [await client.get("/health/ready"), await client.get("/users/1")]
     finally:
         await app_engine.dispose()
@@ -118,7 +116,7 @@ async def test_a_missing_database_answers_503(
 
 
 async def test_too_many_connections_answers_503(
-    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch, database_url: str
+    engine: AsyncEngine, database_url: str, use_engine: UseEngine
 ) -> None:
     role = f"no_connections_{id(engine)}"
     async with engine.connect() as admin:
@@ -126,7 +124,7 @@ async def test_too_many_connections_answers_503(
     limited = make_url(database_url).set(username=role, password=role)
     app_engine = create_engine(limited.render_as_string(hide_password=False))
     try:
-        async with client_on(use_engine(monkeypatch, app_engine)) as client:
+        async with client_on(use_engine(app_engine)) as client:
             responses = [await client.get("/health/ready"), await client.get("/users/1")]
     finally:
         await app_engine.dispose()
@@ -141,16 +139,17 @@ async def test_a_row_locked_elsewhere_holds_only_its_own_requests(
     monkeypatch: pytest.MonkeyPatch,
     database_url: str,
     committed_users: list[int],
+    use_engine: UseEngine,
 ) -> None:
     """Requests for the locked row end within the lock timeout; the rest keep answering."""
     # Behind a transaction pooler the limit is the database's own (set by `database_url`).
     if not settings.database_transaction_pooler:
-        monkeypatch.setattr(settings, "database_lock_timeout", 0.5)
+        monkeypatch.setattr(settings, "database_lock_timeout", 0.1)
     app_engine = create_engine(database_url)
     locked, free = committed_users
     try:
         async with (
-            client_on(use_engine(monkeypatch, app_engine)) as client,
+            client_on(use_engine(app_engine)) as client,
             for_transactions(engine).connect() as holder,
         ):
             await holder.execute(

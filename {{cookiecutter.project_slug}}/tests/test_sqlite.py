@@ -16,7 +16,7 @@ from {{ cookiecutter.package_name }} import database, models
 from {{ cookiecutter.package_name }}.config import settings
 from {{ cookiecutter.package_name }}.sqlite import create_engine
 
-from .conftest import client_on, use_engine
+from .conftest import UseEngine, client_on
 
 
 async def new_database(path: Path) -> AsyncEngine:
@@ -27,12 +27,12 @@ async def new_database(path: Path) -> AsyncEngine:
 
 
 async def test_unusable_file_answers_503_and_recovers_without_restart(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    tmp_path: Path, use_engine: UseEngine
 ) -> None:
     folder = tmp_path / "data"  # missing: SQLite cannot open the file
     engine = create_engine(f"sqlite+aiosqlite:///{folder / 'app.db'}")
     try:
-        async with client_on(use_engine(monkeypatch, engine)) as client:
+        async with client_on(use_engine(engine)) as client:
             down = [
                 await client.get("/health/ready"),
                 await client.get("/users/1"),
@@ -57,12 +57,12 @@ async def test_unusable_file_answers_503_and_recovers_without_restart(
 
 
 async def test_transactions_take_the_write_lock_when_they_begin(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    tmp_path: Path, use_engine: UseEngine
 ) -> None:
     """A session's transaction (several statements) begins IMMEDIATE; a lone statement's
     begins DEFERRED, so reads never wait for the writer."""
     engine = await new_database(tmp_path / "app.db")
-    use_engine(monkeypatch, engine)
+    use_engine(engine)
     begins: list[str] = []
 
     def record(*args: Any) -> None:
@@ -81,16 +81,14 @@ async def test_transactions_take_the_write_lock_when_they_begin(
     assert begins == ["BEGIN IMMEDIATE", "BEGIN DEFERRED"]
 
 
-async def test_a_failed_commit_is_never_answered_2xx(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+async def test_a_failed_commit_is_never_answered_2xx(tmp_path: Path, use_engine: UseEngine) -> None:
     engine = await new_database(tmp_path / "app.db")
 
     def fail(_connection: Any) -> None:
         raise RuntimeError("commit failed")
 
     try:
-        async with client_on(use_engine(monkeypatch, engine)) as client:
+        async with client_on(use_engine(engine)) as client:
             event.listen(engine.sync_engine, "commit", fail)
             try:
                 response = await client.post("/users", json={"email": "a@example.com", "name": "A"})
@@ -104,12 +102,10 @@ async def test_a_failed_commit_is_never_answered_2xx(
     assert listed.json()["items"] == []
 
 
-async def test_concurrent_writes_wait_for_each_other(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+async def test_concurrent_writes_wait_for_each_other(tmp_path: Path, use_engine: UseEngine) -> None:
     engine = await new_database(tmp_path / "app.db")
     try:
-        async with client_on(use_engine(monkeypatch, engine)) as client:
+        async with client_on(use_engine(engine)) as client:
             created = await asyncio.gather(
                 *(
                     client.post("/users", json={"email": f"u{n}@example.com", "name": f"U{n}"})
@@ -128,14 +124,14 @@ async def test_concurrent_writes_wait_for_each_other(
 
 
 async def test_a_write_lock_held_too_long_answers_503_and_reads_go_on(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, use_engine: UseEngine
 ) -> None:
     monkeypatch.setattr(settings, "database_busy_timeout", 0.3)
     path = tmp_path / "app.db"
     engine = await new_database(path)
     holder = sqlite3.connect(path, isolation_level=None)
     try:
-        async with client_on(use_engine(monkeypatch, engine)) as client:
+        async with client_on(use_engine(engine)) as client:
             holder.execute("BEGIN IMMEDIATE")
             start = time.perf_counter()
             blocked = await client.post("/users", json={"email": "a@example.com", "name": "A"})
@@ -155,11 +151,11 @@ async def test_a_write_lock_held_too_long_answers_503_and_reads_go_on(
 
 
 async def test_the_id_of_a_deleted_row_is_never_given_again(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    tmp_path: Path, use_engine: UseEngine
 ) -> None:
     engine = await new_database(tmp_path / "app.db")
     try:
-        async with client_on(use_engine(monkeypatch, engine)) as client:
+        async with client_on(use_engine(engine)) as client:
             first = await client.post("/users", json={"email": "a@example.com", "name": "A"})
             await client.delete(f"/users/{first.json()['id']}")
             second = await client.post("/users", json={"email": "b@example.com", "name": "B"})
