@@ -60,7 +60,7 @@ def server_handler() -> Iterator[list[tuple[int, float]]]:
 async def test_sigterm_reaches_the_server_after_the_drain(
     server_handler: list[tuple[int, float]], begun: threading.Event
 ) -> None:
-    drain = 0.1
+    drain = 0.05
     shutdown.drain_on_sigterm(drain)
 
     sent = time.monotonic()
