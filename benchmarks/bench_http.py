@@ -1,6 +1,7 @@
 """HTTP benchmark: the generated PostgreSQL app against a hand-written reference app.
 
 Usage: uv run python benchmarks/bench_http.py [--quick] [--keep] [--loadgen auto|wrk|python]
+                                              [--python VERSION|PATH]
 
 Bakes the working tree (database=postgresql, use_alembic=no), installs it, seeds a
 database, starts the generated app and the reference app (benchmarks/refapp.py)
@@ -465,7 +466,8 @@ def benchmark(args: argparse.Namespace, mode: Mode, work: Path, servers: list[Se
     started = time.monotonic()
     project = bake(work / "bake", "postgresql", use_alembic=False)
     log(f"baked {project}; installing it and the reference app's venv")
-    run(["uv", "sync", "--quiet"], cwd=project)
+    python_choice = ["--python", args.python] if args.python else []
+    run(["uv", "sync", "--quiet", *python_choice], cwd=project)
     gen_python = project / ".venv" / "bin" / "python"
     ref_venv = work / "refvenv"
     run(["uv", "venv", "--quiet", "--python", str(gen_python), str(ref_venv)])
@@ -541,6 +543,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="short runs, under 2 minutes")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (bake, logs)")
     parser.add_argument("--loadgen", choices=["auto", "wrk", "python"], default="auto")
+    parser.add_argument(
+        "--python",
+        help="the interpreter both apps run on (uv's --python: a version or a path); by "
+        "default uv's choice for the project. The image runs python:3.13-slim.",
+    )
     args = parser.parse_args()
     # A SIGTERM unwinds like Ctrl-C, so the servers are stopped either way.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
