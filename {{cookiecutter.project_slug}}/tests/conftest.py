@@ -130,6 +130,8 @@ def use_engine(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> UseEngine:
     """The application as it runs in production, on a given engine instead of DATABASE_URL's."""
 
     def use(engine: AsyncEngine) -> FastAPI:
+        # The `client` fixture's overrides would send every request to its connection.
+        assert not app.dependency_overrides, "a test takes `client` or `use_engine`, not both"
         monkeypatch.setattr(database, "statement_engine", for_single_statements(engine))
         monkeypatch.setattr(
             database,

@@ -1,7 +1,8 @@
-"""`python -m {{ cookiecutter.package_name }}.serve` as the image runs it, from start to stop: two worker processes,
-every log line JSON (the parent's included), /metrics adding up both workers' counts
-whichever of them answers the scrape, and on SIGTERM a drain (readiness 503, requests
-still served) before both workers stop and take their gauges out of the sums."""
+"""The image's command, `python -m {{ cookiecutter.package_name }}.serve`,
+from start to stop: two worker processes, every log line JSON (the parent's included),
+/metrics adding up both workers' counts whichever of them answers the scrape, and on
+SIGTERM a drain (readiness 503, requests still served) before both workers stop and
+take their gauges out of the sums."""
 
 import json
 import os
@@ -50,8 +51,18 @@ def test_the_image_command_serves_with_two_workers_then_drains_and_stops(
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    command = [sys.executable, "-m", "{{ cookiecutter.package_name }}.serve", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--workers", str(WORKERS), "--no-access-log"]
+    command = [
+        sys.executable,
+        "-m",
+        "{{ cookiecutter.package_name }}.serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(WORKERS),
+        "--no-access-log",
+    ]
     environment = {
         **os.environ,
         "DATABASE_URL": database_url,
