@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 REQUESTS = 40
 WORKERS = 2
-DRAIN = 0.3  # seconds
+DRAIN = 0.5  # seconds: time enough for the requests sent while draining
 READY_WITHIN = 90.0  # seconds: each worker imports the application on its own
 
 
