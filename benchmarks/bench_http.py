@@ -518,7 +518,15 @@ def benchmark(args: argparse.Namespace, mode: Mode, work: Path, servers: list[Se
                 )
         results[ep.name] = {name: summarize(r) for name, r in runs.items()}
         g, r = results[ep.name]["generated"]["rps"], results[ep.name]["reference"]["rps"]
-        log(f"{ep.name}: generated {g:.0f} req/s, reference {r:.0f} req/s")
+        # Each round's p99, so that one round's stall shows as what it is.
+        p99s = {
+            name: ", ".join(f"{one['p99_us'] / 1000:.0f}" for one in app_runs)
+            for name, app_runs in runs.items()
+        }
+        log(
+            f"{ep.name}: generated {g:.0f} req/s, reference {r:.0f} req/s; p99 ms by round: "
+            f"generated {p99s['generated']}, reference {p99s['reference']}"
+        )
 
     python = run([str(gen_python), "-c", "import sys; print(sys.version.split()[0])"]).strip()
     print(
