@@ -2,6 +2,7 @@
 that repeats to about 1%, where CPU time on a shared machine moves by 10% between runs.
 
 Usage: uv run python benchmarks/instructions.py [--requests N] [--keep]
+                                                [--endpoints probe,get_by_id,...]
 
 Bakes `database=postgresql use_alembic=no` from the working tree, `uv sync`s it and
 seeds the database `bench_instructions` (on BENCH_POSTGRES_URL's server) with 10,000
@@ -13,9 +14,9 @@ on`), so that neither start-up nor the warm-up is counted. The HTTP server's own
 is not in these figures. The access line is written (LOG_LEVEL=INFO, to a pipe) and the
 request metrics are on, as in the image.
 
-Endpoints (`--endpoints`, all by default): the probe `GET /health/live` (the stack around
-a route that does nothing), `get_by_id`, `create`, `patch` and `list_page`, as
-`bench_http.py` drives them. A request that fails stops the count.
+Endpoints (`--endpoints`, comma-separated; all by default): the probe `GET /health/live`
+(the stack around a route that does nothing), `get_by_id`, `create`, `patch` and
+`list_page`, as `bench_http.py` drives them. A request that fails stops the count.
 
 Needs valgrind (`apt-get install -y valgrind`).
 """
